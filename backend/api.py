@@ -1,0 +1,68 @@
+"""flask-smorest glue: the Api (OpenAPI spec), a Blueprint whose JSON parser refuses
+non-JSON bodies with 415, and security schemes for the spec."""
+from __future__ import annotations
+
+from flask import request
+from flask_smorest import Api as _Api
+from flask_smorest import Blueprint as _Blueprint
+from marshmallow import Schema, fields
+from webargs.flaskparser import FlaskParser
+
+from .errors import UnsupportedMediaType, handle_http_exception
+
+
+class JsonOnlyParser(FlaskParser):
+    """Refuse a request body that is not JSON (415) instead of silently ignoring it."""
+
+    def _raw_load_json(self, req):
+        if not req.is_json and (req.content_length or req.get_data(cache=True)):
+            raise UnsupportedMediaType(
+                "El cuerpo debe ser JSON (Content-Type: application/json).",
+                details={"content_type": [req.mimetype or "ninguno"]},
+            )
+        return super()._raw_load_json(req)
+
+
+class Blueprint(_Blueprint):
+    ARGUMENTS_PARSER = JsonOnlyParser()
+
+
+class ErrorSchema(Schema):
+    """The contract's error envelope."""
+
+    error = fields.String(required=True, metadata={"example": "validacion"})
+    message = fields.String(required=True)
+    details = fields.Dict(metadata={"description": "Field name to list of messages, or context."})
+
+
+class Api(_Api):
+    """The envelope for errors raised inside smorest views too."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):  # noqa: D102 - overrides smorest's handler
+        return handle_http_exception(error)
+
+
+api = Api()
+
+SECURITY_SCHEMES = {
+    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    "empresaId": {"type": "apiKey", "in": "header", "name": "X-Empresa-Id"},
+}
+
+BEARER = [{"bearerAuth": []}]
+API_KEY = [{"apiKey": []}]
+API_KEY_EMPRESA = [{"apiKey": [], "empresaId": []}]
+
+
+def register_security_schemes() -> None:
+    """Add the auth schemes to the spec once `api.init_app` has run."""
+    for name, scheme in SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
+
+
+def wants_json_body() -> bool:
+    """True for requests that carry a JSON body (used by views that accept multipart too)."""
+    return request.is_json

@@ -1,0 +1,1 @@
+"""Authentication core shared by every blueprint: tokens, sessions, role checks."""

@@ -1,0 +1,31 @@
+"""Celery wired the Flask way: tasks run inside the app context.
+
+Eager (in-process) when CELERY_BROKER_URL is unset; a worker otherwise:
+    celery -A backend.worker worker --loglevel=info
+"""
+from __future__ import annotations
+
+from celery import Celery, Task
+from flask import Flask
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Create the Celery app for `app`, configured from `app.config["CELERY"]`."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(app.config["CELERY"])
+    celery_app.conf.update(
+        task_default_queue="backend",
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        imports=("backend.tasks.mail",),
+    )
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app

@@ -1,0 +1,30 @@
+"""Database helpers used outside requests (migrations, CLI)."""
+from __future__ import annotations
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+
+def ensure_database_exists(url: str) -> bool:
+    """On MySQL/MariaDB, create the database of `url` (utf8mb4) if missing. True if created."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("mysql") or not parsed.database:
+        return False
+    name = parsed.database
+    if not name.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"unsafe database name: {name!r}")
+    # URL.set() ignores None in SQLAlchemy 2.1; NamedTuple._replace really drops the name.
+    server = create_engine(parsed._replace(database=None), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :n"), {"n": name}
+            ).first()
+            if exists:
+                return False
+            conn.execute(text(
+                f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            ))
+            return True
+    finally:
+        server.dispose()
