@@ -110,3 +110,4 @@ def seed_command() -> None:
         f"servicios +{catalogue['servicios']}, planes +{catalogue['planes']}, "
         f"tipos de soporte +{catalogue['soporte_tipos']}"
     )
+commands = [seed_command]

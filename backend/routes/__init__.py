@@ -8,6 +8,7 @@ import importlib
 DOMAIN_MODULES = (
     "auth",
     "account",
+    "account_suscripciones",
     "public",
     "location",
     "licencia",
