@@ -6,7 +6,7 @@ Eager (in-process) when CELERY_BROKER_URL is unset; a worker otherwise:
 from __future__ import annotations
 
 from celery import Celery, Task
-from flask import Flask
+from flask import Flask, has_app_context
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -14,6 +14,9 @@ def celery_init_app(app: Flask) -> Celery:
 
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
+            # Eager calls run inside the caller's app context (its config); workers push ours.
+            if has_app_context():
+                return self.run(*args, **kwargs)
             with app.app_context():
                 return self.run(*args, **kwargs)
 

@@ -1,6 +1,8 @@
 """Liveness and readiness probes."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import current_app, jsonify
 from sqlalchemy import text
 
@@ -33,6 +35,12 @@ def _redis_urls() -> list[str]:
     return sorted(u for u in urls if u and u.startswith(("redis://", "rediss://")))
 
 
+def _redis_label(url: str) -> str:
+    """`redis:host:port/db`, never the password."""
+    parts = urlsplit(url)
+    return f"redis:{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"
+
+
 @blp.route("/health", methods=["GET"])
 def health():
     """Process alive."""
@@ -50,7 +58,7 @@ def ready():
     """Database and, where configured, Redis and file storage reachable; 503 otherwise."""
     checks: dict[str, str] = {}
     probes = [("database", _check_database)]
-    probes += [(f"redis:{url.split('@')[-1]}", lambda url=url: _check_redis(url)) for url in _redis_urls()]
+    probes += [(_redis_label(url), lambda url=url: _check_redis(url)) for url in _redis_urls()]
     storage = current_app.extensions.get("storage")
     if storage is not None:
         probes.append(("storage", storage.check))
