@@ -66,7 +66,7 @@ def register_extensions(app: Flask) -> None:
                      compare_type=True)
     jwt.init_app(app)
     limiter.init_app(app)
-    cors.init_app(app, origins=app.config["FRONTEND_ORIGINS"],
+    cors.init_app(app, origins=app.config["FRONTEND_ORIGINS"], always_send=False,
                   expose_headers=["X-Request-ID", "X-Signature", "Retry-After", "Content-Disposition"],
                   allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-API-Key",
                                  "X-Empresa-Id"])
