@@ -1,0 +1,36 @@
+"""Fixtures for the admin-area tests: a customer user with a company, and audit lookups."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from backend.models import Auditoria, Rol
+
+
+@pytest.fixture
+def empresa(make_empresa):
+    return make_empresa(nombre="Acme SAS", nit="900123456-7")
+
+
+@pytest.fixture
+def cliente(make_usuario, empresa):
+    return make_usuario(rol=Rol.CLIENTE, empresa_id=empresa.id, email="cliente@acme.com")
+
+
+@pytest.fixture
+def cliente_headers(cliente, auth_headers):
+    return auth_headers(cliente)
+
+
+@pytest.fixture
+def audit_rows(db):
+    """The audit rows of one table (and record id), oldest first."""
+
+    def rows(tabla: str, registro_id=None) -> list[Auditoria]:
+        stmt = select(Auditoria).where(Auditoria.tabla == tabla).order_by(Auditoria.id)
+        if registro_id is not None:
+            stmt = stmt.where(Auditoria.registro_id == str(registro_id))
+        db.session.expire_all()
+        return list(db.session.scalars(stmt))
+
+    return rows
