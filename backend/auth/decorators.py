@@ -20,7 +20,9 @@ def current_session_id() -> str | None:
 
 
 def auth_required(*roles: Rol | str):
-    """Require a valid, unrevoked access token of an active user with one of `roles` (any if none)."""
+    """Require a valid, unrevoked access token of an active, activated user with one of
+    `roles` (any if none): 401 `no_autenticado` without a usable token or for a deactivated
+    user, 403 `cuenta_pendiente_activacion` before activation, 403 `prohibido` for a role."""
     allowed = {str(r) for r in roles}
 
     def decorator(view):
@@ -30,6 +32,8 @@ def auth_required(*roles: Rol | str):
             usuario = current_user
             if usuario is None or not usuario.is_active:
                 raise Unauthorized("La sesión ya no es válida.", code="no_autenticado")
+            if usuario.pendiente_activacion:
+                raise Forbidden("La cuenta aún no ha sido activada.", code="cuenta_pendiente_activacion")
             if allowed and str(usuario.rol) not in allowed:
                 raise Forbidden("Su rol no tiene acceso a esta operación.")
             return view(*args, **kwargs)

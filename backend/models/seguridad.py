@@ -104,3 +104,23 @@ class ApiKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, nullable=False)
     last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+
+class DesafioLogin(db.Model):
+    """The second step of a 2FA sign-in: the challenge token names this row, which works once.
+
+    `used_at` is set by a conditional UPDATE when the challenge is answered (or burnt after
+    too many wrong codes), so a used challenge is refused on every app instance.
+    """
+
+    __tablename__ = "auth_desafios"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    usuario_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("usuarios.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    intentos: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime)

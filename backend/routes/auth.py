@@ -1,0 +1,139 @@
+"""`/auth`: registration, sign-in with optional TOTP, token refresh, logout, 2FA set-up and
+password recovery (CONTRACT.md "Auth"). Throttling policy: backend.services.auth_throttle."""
+from __future__ import annotations
+
+from flask import jsonify
+from flask_jwt_extended import current_user, get_jwt, jwt_required
+
+from ..api import BEARER, Blueprint
+from ..auth.decorators import auth_required, current_session_id, current_usuario
+from ..schemas import auth as s
+from ..services import auth as auth_service
+from ..services import auth_otp, auth_password, auth_registro
+from ..services import auth_throttle as throttle
+
+blp = Blueprint("auth", __name__, url_prefix="/auth", description="Sign-in, tokens and 2FA")
+
+
+@blp.route("/registro", methods=["POST"])
+@throttle.per_ip
+@blp.arguments(s.RegistroSchema)
+@blp.response(201, s.RegistroResponseSchema)
+def registro(data):
+    """Register a customer account (pending until confirmed by code)."""
+    return auth_registro.register(**data)
+
+
+@blp.route("/registro/confirmar-otp", methods=["POST"])
+@throttle.per_ip
+@throttle.registro_failures
+@blp.arguments(s.ConfirmarRegistroSchema)
+@blp.response(200, s.TokenPairSchema)
+def confirmar_registro(data):
+    """Activate a registration with the TOTP code or the emailed code."""
+    return auth_registro.confirm(data["registro_token"], data["code"])
+
+
+@blp.route("/login", methods=["POST"])
+@throttle.login_per_ip
+@throttle.account_ip_failures
+@throttle.account_failures
+@blp.arguments(s.LoginSchema)
+@blp.response(200, s.TokenPairSchema)
+@blp.alt_response(202, schema=s.ChallengeSchema, description="2FA on: answer the challenge "
+                  "at /auth/login/otp.")
+def login(data):
+    """Sign in with email and password."""
+    answer, status = auth_service.login(data["email"], data["password"])
+    if status == 202:
+        response = jsonify(s.ChallengeSchema().dump(answer))
+        response.status_code = 202
+        return response
+    return answer
+
+
+@blp.route("/login/otp", methods=["POST"])
+@throttle.login_per_ip
+@throttle.account_ip_failures
+@throttle.account_failures
+@blp.arguments(s.LoginOtpSchema)
+@blp.response(200, s.TokenPairSchema)
+def login_otp(data):
+    """Finish a 2FA sign-in with a TOTP or backup code."""
+    return auth_service.login_otp(data["challenge_token"], data.get("otp_code"),
+                                  data.get("backup_code"))
+
+
+@blp.route("/refresh", methods=["POST"])
+@blp.doc(security=BEARER, description="Send the refresh token as the bearer token.")
+@jwt_required(refresh=True)
+@blp.response(200, s.TokenPairSchema)
+def refresh():
+    """Rotate the refresh token and get a new token pair."""
+    return auth_service.refresh(current_user, get_jwt())
+
+
+@blp.route("/logout", methods=["POST"])
+@blp.doc(security=BEARER)
+@auth_required()
+@blp.response(204)
+def logout():
+    """End the current session."""
+    auth_service.logout(current_session_id())
+
+
+@blp.route("/otp/setup", methods=["POST"])
+@blp.doc(security=BEARER)
+@auth_required()
+@blp.response(200, s.OtpSetupSchema)
+def otp_setup():
+    """Start setting up TOTP: a new secret, its URI and QR code."""
+    return auth_otp.setup(current_usuario())
+
+
+@blp.route("/otp/activate", methods=["POST"])
+@blp.doc(security=BEARER)
+@throttle.per_ip
+@throttle.user_failures
+@auth_required()
+@blp.arguments(s.OtpActivateSchema)
+@blp.response(200, s.OtpActivatedSchema)
+def otp_activate(data):
+    """Turn TOTP on with a first code; returns the backup codes once."""
+    return auth_otp.activate(current_usuario(), data["otp_code"], current_session_id())
+
+
+@blp.route("/otp/disable", methods=["POST"])
+@blp.doc(security=BEARER)
+@throttle.per_ip
+@throttle.user_failures
+@auth_required()
+@blp.arguments(s.OtpDisableSchema)
+@blp.response(200, s.OtpStatusSchema)
+def otp_disable(data):
+    """Turn TOTP off (password and a TOTP or backup code)."""
+    return auth_otp.disable(current_usuario(), data["password"], data.get("otp_code"),
+                            data.get("backup_code"), current_session_id())
+
+
+@blp.route("/password/forgot", methods=["POST"])
+@throttle.per_ip
+@throttle.email_requests
+@blp.arguments(s.ForgotSchema)
+@blp.response(202, s.MessageSchema)
+def password_forgot(data):
+    """Email a password reset token (always 202)."""
+    auth_password.forgot(data["email"])
+    return {"message": "Si la cuenta existe, enviamos un correo con instrucciones."}
+
+
+@blp.route("/password/reset", methods=["POST"])
+@throttle.per_ip
+@throttle.reset_failures
+@blp.arguments(s.ResetSchema)
+@blp.response(200, s.MessageSchema)
+def password_reset(data):
+    """Set a new password with the emailed token (and a 2FA code when 2FA is on)."""
+    auth_password.reset(data["token"], data["password"], data.get("otp_code"),
+                        data.get("backup_code"))
+    return {"message": "Contraseña actualizada. Inicie sesión de nuevo."}

@@ -1,0 +1,63 @@
+"""Forgotten password: a reset token by email (single use, hashed, 30 minutes) that does not
+bypass two-factor authentication."""
+from __future__ import annotations
+
+from flask import request
+from sqlalchemy import select, update
+
+from ..auth.tokens import revoke_user_sessions
+from ..errors import BadRequest, ValidationFailed
+from ..extensions import db
+from ..models import CodigoEmail, PropositoCodigo, Usuario, utcnow
+from . import email_codes, otp
+from .passwords import check_password_rule, hash_password
+
+
+def forgot(email: str) -> None:
+    """Email a reset token to an active account; the caller always answers 202."""
+    usuario = db.session.scalar(select(Usuario).where(Usuario.email == email))
+    if usuario is None or not usuario.is_active or usuario.pendiente_activacion:
+        return
+    token = email_codes.issue_token(usuario, PropositoCodigo.RESET_PASSWORD)
+    db.session.commit()
+    from .mail import send_email
+
+    minutos = int(email_codes.RESET_TTL.total_seconds() // 60)
+    send_email(usuario.email, "reset_password", nombre=usuario.nombre, token=token, minutos=minutos,
+               enlace=f"{request.host_url}reset-password?token={token}")
+
+
+def _invalid_token() -> BadRequest:
+    return BadRequest("El enlace de recuperación no es válido o ya venció.", code="token_invalido",
+                      details={"token": ["Token inválido o vencido."]})
+
+
+def reset(token: str, password: str, otp_code: str | None = None,
+          backup_code: str | None = None) -> None:
+    """Set a new password with a reset token (plus a 2FA code when 2FA is on); ends every session."""
+    row = email_codes.find_by_token(PropositoCodigo.RESET_PASSWORD, token)
+    usuario = db.session.get(Usuario, row.usuario_id) if row else None
+    if usuario is None or not usuario.is_active:
+        raise _invalid_token()
+    check_password_rule(password)
+    if usuario.otp_enabled:
+        if not otp_code and not backup_code:
+            raise ValidationFailed("La cuenta tiene verificación en dos pasos: envíe otp_code.",
+                                   code="otp_requerido",
+                                   details={"otp_code": ["Requerido cuando la verificación en dos pasos está activa."]})
+        if not otp.verify_second_factor(usuario, otp_code=otp_code, backup_code=backup_code):
+            row.intentos += 1
+            if row.intentos >= email_codes.MAX_ATTEMPTS:
+                row.used_at = utcnow()
+            db.session.commit()
+            raise BadRequest("El código de verificación no es válido.", code="codigo_invalido",
+                             details={"otp_code": ["Código inválido."]})
+    spent = db.session.execute(
+        update(CodigoEmail).where(CodigoEmail.id == row.id, CodigoEmail.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:  # used concurrently
+        raise _invalid_token()
+    usuario.password_hash = hash_password(password)
+    revoke_user_sessions(usuario.id, "reset_password")
+    db.session.commit()

@@ -1,0 +1,75 @@
+"""Self-registration: a pending account confirmed by the emailed code or, when the user
+chose two-factor authentication, by the first TOTP code (then backup codes are shown once)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..errors import BadRequest, Conflict
+from ..extensions import db
+from ..models import PropositoCodigo, Rol, Usuario
+from . import auth_log, email_codes, otp
+from .auth import complete_login
+from .passwords import check_password_rule, hash_password
+from .registro import (
+    issue_activation_code, registro_token, send_activation_email, usuario_id_from_registro_token,
+)
+
+
+def ensure_email_free(email: str) -> None:
+    """409 `email_en_uso` when an account already has this email."""
+    if db.session.scalar(select(Usuario.id).where(Usuario.email == email)) is not None:
+        raise Conflict("Ya existe una cuenta con ese correo.", code="email_en_uso",
+                       details={"email": ["Ya está registrado."]})
+
+
+def register(nombre: str, email: str, password: str, telefono: str | None = None,
+             activar_otp: bool = False) -> dict:
+    """Create a pending `cliente`; email a code, or hand out a TOTP secret to confirm with."""
+    check_password_rule(password)
+    ensure_email_free(email)
+    usuario = Usuario(nombre=nombre, email=email, password_hash=hash_password(password),
+                      telefono=telefono, rol=Rol.CLIENTE, is_active=True,
+                      pendiente_activacion=True, email_verificado=False)
+    db.session.add(usuario)
+    db.session.flush()
+    answer = {"pendiente_activacion": True}
+    code = None
+    if activar_otp:
+        secret = otp.new_secret()
+        otp.store_secret(usuario, secret)
+        answer["otp"] = otp.setup_payload(usuario, secret)
+    else:
+        code = issue_activation_code(usuario)
+    db.session.commit()
+    if code is not None:
+        send_activation_email(usuario, code)
+    return {**answer, "usuario": usuario, "registro_token": registro_token(usuario)}
+
+
+def _invalid_code() -> BadRequest:
+    return BadRequest("El código no es válido o ya venció.", code="codigo_invalido",
+                      details={"code": ["Código inválido."]})
+
+
+def confirm(token: str, code: str) -> dict:
+    """Activate the pending account of `token` with its TOTP or emailed code; sign it in."""
+    uid = usuario_id_from_registro_token(token)
+    usuario = db.session.get(Usuario, uid) if isinstance(uid, int) else None
+    if usuario is None or not usuario.pendiente_activacion or not usuario.is_active:
+        raise BadRequest("El token de registro no es válido o la cuenta ya está activa.",
+                         code="token_invalido", details={"registro_token": ["Token inválido."]})
+    backup_codes = None
+    if usuario.otp_secret_enc and not usuario.otp_enabled and otp.verify_totp(usuario, code):
+        usuario.otp_enabled = True
+        backup_codes = otp.issue_backup_codes(usuario)
+    elif email_codes.check_code(usuario, PropositoCodigo.ACTIVACION, code):
+        usuario.email_verificado = True
+    else:
+        auth_log.record_now("registro", False, usuario=usuario, detalle="codigo_invalido")
+        raise _invalid_code()
+    usuario.pendiente_activacion = False
+    db.session.flush()
+    answer = complete_login(usuario, "registro")
+    if backup_codes is not None:
+        answer["backup_codes"] = backup_codes
+    return answer
