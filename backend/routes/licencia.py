@@ -1,0 +1,112 @@
+"""Licence API for the SaaS instances (`/api`): signed answers (see services.signing)."""
+from __future__ import annotations
+
+from flask import request
+from marshmallow import ValidationError
+
+from ..api import API_KEY, BEARER, Blueprint
+from ..auth.api_key import api_key_is_global, api_key_required, ensure_api_access_to
+from ..auth.decorators import auth_required, current_usuario
+from ..errors import Forbidden, ValidationFailed
+from ..pagination import PaginationArgs, page_of
+from ..schemas.licencia import (
+    LicenciaSchema, NonceQuerySchema, PublicKeySchema, ServiciosActivosSchema,
+    VerificarLicenciaSchema, VerificarServiciosSchema,
+)
+from ..schemas.public import PlanPublicoSchema
+from ..schemas.validators import normalize_nit
+from ..services import licencia, signing
+from .public import planes_page
+
+blp = Blueprint("licencia", __name__, url_prefix="/api", description="Licence API (SaaS instances)")
+
+SIGNED = {"X-Signature": {"description": "Base64 Ed25519 signature of the exact body bytes.",
+                          "schema": {"type": "string"}}}
+
+
+def _nonce(data: dict | None) -> str | None:
+    """The caller's nonce: from the JSON body, else from the query string (both validated)."""
+    if data and data.get("nonce") is not None:
+        return data["nonce"]
+    return NonceQuerySchema().load({"nonce": request.args["nonce"]})["nonce"] if "nonce" in request.args else None
+
+
+def _nit(raw: str) -> str:
+    try:
+        return normalize_nit(raw)
+    except ValidationError as exc:
+        raise ValidationFailed(details={"nit": exc.messages}) from exc
+
+
+def _licence_for_api_caller(nit: str) -> dict:
+    """The licence of `nit`; a per-company key may only ask about its own company (else 403,
+    whether or not the NIT exists, so a key cannot probe other NITs)."""
+    answer = licencia.licencia_por_nit(nit)
+    if not api_key_is_global():
+        empresa = answer["empresa"]
+        if empresa is None:
+            raise Forbidden("La API key no tiene acceso a esta empresa.", code="prohibido")
+        ensure_api_access_to(empresa["id"])
+    return answer
+
+
+@blp.route("/planes", methods=["GET"])
+@api_key_required
+@blp.doc(security=API_KEY)
+@blp.arguments(PaginationArgs, location="query", as_kwargs=True)
+@blp.response(200, page_of(PlanPublicoSchema))
+def planes(page: int, per_page: int):
+    """Active plans with their services (as `/public/planes`)."""
+    return planes_page(page, per_page)
+
+
+@blp.route("/suscripcion-activa/<string:nit>", methods=["GET"])
+@api_key_required
+@blp.doc(security=API_KEY)
+@blp.arguments(NonceQuerySchema, location="query")
+@blp.response(200, LicenciaSchema, headers=SIGNED)
+@blp.alt_response(404, schema=LicenciaSchema, description="codigo EMPRESA_NO_ENCONTRADA (signed).")
+def suscripcion_activa(query: dict, nit: str):
+    """The licence of the company with this NIT (signed; `?nonce=` is echoed).
+
+    A per-company API key may only ask about its own company (403 `prohibido`).
+    """
+    answer = _licence_for_api_caller(_nit(nit))
+    return signing.signed_json(licencia.with_error_keys(answer), licencia.http_status(answer),
+                               query.get("nonce"))
+
+
+@blp.route("/verificar-licencia", methods=["POST"])
+@auth_required()
+@blp.doc(security=BEARER)
+@blp.arguments(VerificarLicenciaSchema, required=False)
+@blp.response(200, LicenciaSchema, headers=SIGNED)
+@blp.alt_response(404, schema=LicenciaSchema, description="The user has no company (signed).")
+def verificar_licencia(data: dict):
+    """The licence of the signed-in user's company (signed; `nonce` in body or query is echoed)."""
+    answer = licencia.licencia_por_empresa_id(current_usuario().empresa_id)
+    return signing.signed_json(licencia.with_error_keys(answer), licencia.http_status(answer),
+                               _nonce(data))
+
+
+@blp.route("/verificar-servicios-activos", methods=["POST"])
+@api_key_required
+@blp.doc(security=API_KEY)
+@blp.arguments(VerificarServiciosSchema)
+@blp.response(200, ServiciosActivosSchema, headers=SIGNED)
+@blp.alt_response(404, schema=ServiciosActivosSchema, description="Unknown NIT (signed).")
+def verificar_servicios_activos(data: dict):
+    """Whether each named service is granted by the plan of the company's valid subscription."""
+    answer = _licence_for_api_caller(data["nit"])
+    body = {"nit": data["nit"], "codigo": answer["codigo"],
+            "servicios": licencia.servicios_activos(answer, data["servicios"])}
+    if answer["codigo"] == licencia.EMPRESA_NO_ENCONTRADA:
+        body = {"error": "no_encontrado", "message": licencia.MENSAJES[answer["codigo"]], **body}
+    return signing.signed_json(body, licencia.http_status(answer), _nonce(data))
+
+
+@blp.route("/public-key", methods=["GET"])
+@blp.response(200, PublicKeySchema)
+def public_key():
+    """The Ed25519 public key that verifies `X-Signature` of the licence answers."""
+    return signing.public_key_info()
