@@ -1,0 +1,175 @@
+"""POST /auth/registro and /auth/registro/confirmar-otp."""
+from __future__ import annotations
+
+import pyotp
+from sqlalchemy import select
+
+from backend.models import CodigoEmail, CodigoRespaldo, LogAcceso, PropositoCodigo, Usuario
+from backend.services import crypto
+from tests.auth.conftest import bearer, post, totp_now
+from tests.conftest import PASSWORD, assert_error
+
+USUARIO_KEYS = {"id", "nombre", "email", "rol", "empresa_id", "is_active", "otp_enabled", "telefono",
+                "direccion", "ciudad", "pais", "fecha_nacimiento", "email_verificado", "created_at"}
+PAIR_KEYS = {"access_token", "refresh_token", "token_type", "expires_in", "usuario"}
+
+
+def register(client, email="ana@example.com", **extra):
+    body = {"nombre": " Ana Gómez ", "email": email, "password": PASSWORD, **extra}
+    return post(client, "/auth/registro", body)
+
+
+def test_register_with_emailed_code(client, db, mailbox, login):
+    response = register(client, email="Ana@Example.com", telefono="3001234567")
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert set(body) == {"usuario", "pendiente_activacion", "registro_token"}
+    assert body["pendiente_activacion"] is True
+    assert set(body["usuario"]) == USUARIO_KEYS
+    assert body["usuario"]["email"] == "ana@example.com"
+    assert body["usuario"]["nombre"] == "Ana Gómez"
+    assert body["usuario"]["telefono"] == "+573001234567"
+    assert body["usuario"]["rol"] == "cliente"
+
+    usuario = db.session.scalar(select(Usuario).where(Usuario.email == "ana@example.com"))
+    assert usuario.pendiente_activacion is True and usuario.email_verificado is False
+    assert usuario.password_hash.startswith("$argon2id$")
+
+    message = mailbox.last("ana@example.com")
+    assert message["Subject"] == "Código de activación de su cuenta"
+    code = mailbox.code("ana@example.com")
+    assert code in mailbox.html(message)
+    row = db.session.scalar(select(CodigoEmail).where(CodigoEmail.usuario_id == usuario.id))
+    assert row.proposito == PropositoCodigo.ACTIVACION
+    assert row.code_hash != code and code not in row.code_hash
+
+    # Pending: no sign-in yet.
+    assert_error(login("ana@example.com"), 403, "cuenta_pendiente_activacion")
+
+    wrong = "000000" if code != "000000" else "111111"
+    bad = post(client, "/auth/registro/confirmar-otp",
+               {"registro_token": body["registro_token"], "code": wrong})
+    assert assert_error(bad, 400, "codigo_invalido")["details"] == {"code": ["Código inválido."]}
+
+    ok = post(client, "/auth/registro/confirmar-otp",
+              {"registro_token": body["registro_token"], "code": code})
+    assert ok.status_code == 200, ok.get_json()
+    pair = ok.get_json()
+    assert set(pair) == PAIR_KEYS
+    assert pair["token_type"] == "Bearer" and pair["expires_in"] == 1800
+    assert pair["usuario"]["email_verificado"] is True
+    db.session.refresh(usuario)
+    assert usuario.pendiente_activacion is False and usuario.email_verificado is True
+    assert db.session.get(CodigoEmail, row.id).used_at is not None
+
+    profile = client.get("/account/profile", headers=bearer(pair["access_token"]))
+    assert profile.status_code == 200 and profile.get_json()["id"] == usuario.id
+
+    again = post(client, "/auth/registro/confirmar-otp",
+                 {"registro_token": body["registro_token"], "code": code})
+    assert_error(again, 400, "token_invalido")
+    assert login("ana@example.com").status_code == 200
+
+
+def test_register_with_totp(client, db, mailbox, clock, login):
+    response = register(client, activar_otp=True)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    otp = body["otp"]
+    assert set(otp) == {"secret", "provisioning_uri", "qr_svg"}
+    assert otp["provisioning_uri"].startswith("otpauth://totp/")
+    assert "ana%40example.com" in otp["provisioning_uri"] or "ana@example.com" in otp["provisioning_uri"]
+    assert pyotp.parse_uri(otp["provisioning_uri"]).secret == otp["secret"]
+    assert otp["qr_svg"].lstrip().startswith("<svg") and "</svg>" in otp["qr_svg"]
+    assert mailbox.messages == []  # no emailed code when the TOTP confirms
+
+    usuario = db.session.scalar(select(Usuario).where(Usuario.email == "ana@example.com"))
+    assert usuario.otp_secret_enc and usuario.otp_secret_enc != otp["secret"]
+    assert otp["secret"] not in usuario.otp_secret_enc
+    assert crypto.decrypt(usuario.otp_secret_enc) == otp["secret"]
+    assert usuario.otp_enabled is False
+
+    ok = post(client, "/auth/registro/confirmar-otp",
+              {"registro_token": body["registro_token"], "code": totp_now(otp["secret"])})
+    assert ok.status_code == 200, ok.get_json()
+    pair = ok.get_json()
+    assert set(pair) == PAIR_KEYS | {"backup_codes"}
+    codes = pair["backup_codes"]
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert pair["usuario"]["otp_enabled"] is True
+
+    db.session.refresh(usuario)
+    assert usuario.otp_enabled is True and usuario.pendiente_activacion is False
+    hashes = db.session.scalars(select(CodigoRespaldo.code_hash)
+                                .where(CodigoRespaldo.usuario_id == usuario.id)).all()
+    assert len(hashes) == 10 and not set(hashes) & set(codes)
+    assert all(code.replace("-", "") not in h for code in codes for h in hashes)
+
+    challenge = login("ana@example.com")
+    assert challenge.status_code == 202
+    assert challenge.get_json()["requires_otp"] is True
+
+
+def test_register_totp_wrong_code_then_emailed_code_not_issued(client, db, clock):
+    body = register(client, activar_otp=True).get_json()
+    secret = body["otp"]["secret"]
+    bad = post(client, "/auth/registro/confirmar-otp",
+               {"registro_token": body["registro_token"], "code": totp_now(secret, offset_steps=3)})
+    assert_error(bad, 400, "codigo_invalido")
+    row = db.session.scalar(select(LogAcceso).where(LogAcceso.tipo == "registro"))
+    assert row.exitoso is False and row.email == "ana@example.com"
+
+
+def test_activation_code_expires_after_ten_minutes(client, mailbox, clock):
+    body = register(client).get_json()
+    code = mailbox.code("ana@example.com")
+    clock.shift(10 * 60 + 1)
+    late = post(client, "/auth/registro/confirmar-otp",
+                {"registro_token": body["registro_token"], "code": code})
+    assert_error(late, 400, "codigo_invalido")
+
+
+def test_activation_code_burnt_after_five_wrong_guesses(client, mailbox):
+    body = register(client).get_json()
+    code = mailbox.code("ana@example.com")
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        assert_error(post(client, "/auth/registro/confirmar-otp",
+                          {"registro_token": body["registro_token"], "code": wrong}), 400, "codigo_invalido")
+    right = post(client, "/auth/registro/confirmar-otp",
+                 {"registro_token": body["registro_token"], "code": code})
+    assert_error(right, 400, "codigo_invalido")
+
+
+def test_confirm_with_forged_token(client):
+    response = post(client, "/auth/registro/confirmar-otp", {"registro_token": "abc.def", "code": "123456"})
+    body = assert_error(response, 400, "token_invalido")
+    assert "registro_token" in body["details"]
+
+
+def test_duplicate_email_is_409(client, make_usuario):
+    make_usuario(email="ana@example.com")
+    body = assert_error(register(client, email="ANA@example.com"), 409, "email_en_uso")
+    assert "email" in body["details"]
+
+
+def test_weak_password_lists_what_is_missing(client, db):
+    response = post(client, "/auth/registro", {"nombre": "Ana", "email": "ana@example.com",
+                                               "password": "abc"})
+    body = assert_error(response, 422, "password_debil")
+    assert len(body["details"]["password"]) == 4  # length, upper-case, digit, special
+    assert db.session.scalar(select(Usuario.id)) is None
+
+
+def test_register_validation(client):
+    missing = assert_error(post(client, "/auth/registro", {}), 422, "validacion")
+    assert {"nombre", "email", "password"} <= set(missing["details"])
+    unknown = post(client, "/auth/registro", {"nombre": "A", "email": "a@example.com",
+                                              "password": PASSWORD, "rol": "admin"})
+    assert "rol" in assert_error(unknown, 422, "validacion")["details"]
+    bad_email = post(client, "/auth/registro", {"nombre": "A", "email": "nope", "password": PASSWORD})
+    assert "email" in assert_error(bad_email, 422, "validacion")["details"]
+    not_json = client.post("/auth/registro", data="nombre=A", content_type="application/x-www-form-urlencoded")
+    assert_error(not_json, 415, "tipo_no_soportado")
+    broken = client.post("/auth/registro", data="{nope", content_type="application/json")
+    assert_error(broken, 400, "solicitud_invalida")
