@@ -14,7 +14,8 @@ def empresa(make_empresa):
 
 @pytest.fixture
 def cliente(make_usuario, empresa):
-    return make_usuario(rol=Rol.CLIENTE, empresa_id=empresa.id, email="cliente@acme.com")
+    return make_usuario(rol=Rol.CLIENTE, empresa_id=empresa.id, email="cliente@acme.com",
+                        nombre="Cliente Acme")
 
 
 @pytest.fixture
