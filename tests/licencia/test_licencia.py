@@ -295,6 +295,7 @@ def test_cache_disabled(app, client, db, make_empresa, make_suscripcion, plan, g
     # A change made outside the ORM (no version bump) is still seen without a cache.
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE empresas SET estado = 'inactiva' WHERE id = :id"), {"id": empresa.id})
+    db.session.rollback()  # the test shares the request's session: end its snapshot (MariaDB)
     assert client.get(url, headers=global_headers).get_json()["codigo"] == "EMPRESA_INACTIVA"
 
 
