@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import current_app, g, request
+from flask import current_app, request
 from flask_jwt_extended import decode_token
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
@@ -49,6 +49,9 @@ DEFAULTS = {
     "AUTH_RATE_EMAIL_REQUESTS": "5/15 minutes",
 }
 CHALLENGE_MAX_AGE = 300
+# Per-request memo (the WSGI environ, which unlike `g` never outlives the request).
+_EMAIL_KEY = "backend.throttle.email"
+_LOGGED_KEY = "backend.throttle.logged"
 
 
 def _rate(name: str):
@@ -80,15 +83,16 @@ def challenge_user_id(token: str | None) -> int | None:
 
 def _account_email() -> str:
     """The account a login step is about: the body's email, or the challenge's user."""
-    if "_throttle_email" in g:
-        return g._throttle_email
+    cache = request.environ
+    if _EMAIL_KEY in cache:
+        return cache[_EMAIL_KEY]
     body = _body()
     email = normalize_email(body.get("email"))
     if not email and isinstance(body.get("challenge_token"), str):
         uid = challenge_user_id(body["challenge_token"])
         if uid is not None:
             email = db.session.scalar(select(Usuario.email).where(Usuario.id == uid)) or ""
-    g._throttle_email = email
+    cache[_EMAIL_KEY] = email
     return email
 
 
@@ -141,9 +145,9 @@ def trusted_address() -> bool:
 
 def _log_login_breach(_limit) -> None:
     """A throttled sign-in attempt still lands in LogAcceso (once per request)."""
-    if g.get("_throttle_logged"):
+    if request.environ.get(_LOGGED_KEY):
         return
-    g._throttle_logged = True
+    request.environ[_LOGGED_KEY] = True
     email = _account_email()
     usuario = db.session.scalar(select(Usuario).where(Usuario.email == email)) if email else None
     tipo = auth_log.LOGIN if request.path.endswith("/login") else auth_log.LOGIN_OTP
