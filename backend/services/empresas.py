@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from ..errors import Conflict
+from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import AccionAuditoria, Empresa, EstadoEmpresa
 from ..pagination import paginate
@@ -23,7 +23,10 @@ def listar(q: str | None = None, estado: EstadoEmpresa | None = None, page: int 
 
 
 def obtener(empresa_id: int) -> Empresa:
-    return db.get_or_404(Empresa, empresa_id)
+    empresa = db.session.get(Empresa, empresa_id)
+    if empresa is None:
+        raise NotFound("La empresa no existe.")
+    return empresa
 
 
 def _nit_libre(nit: str, excepto_id: int | None = None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from ..auth.tokens import revoke_user_sessions
-from ..errors import Conflict, ValidationFailed
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import AccionAuditoria, Empresa, Rol, Usuario
 from ..pagination import paginate
@@ -30,7 +30,10 @@ def listar(q: str | None = None, rol: Rol | None = None, empresa_id: int | None 
 
 
 def obtener(usuario_id: int) -> Usuario:
-    return db.get_or_404(Usuario, usuario_id)
+    usuario = db.session.get(Usuario, usuario_id)
+    if usuario is None:
+        raise NotFound("El usuario no existe.")
+    return usuario
 
 
 def _email_libre(email: str, excepto_id: int | None = None) -> None:

@@ -35,3 +35,26 @@ def audit_rows(db):
         return list(db.session.scalars(stmt))
 
     return rows
+
+
+@pytest.fixture
+def count_queries(db):
+    """Count the SQL statements run inside a `with count_queries() as counter:` block."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        counter = {"n": 0}
+
+        def bump(*_args, **_kwargs):
+            counter["n"] += 1
+
+        event.listen(db.engine, "before_cursor_execute", bump)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", bump)
+
+    return counting

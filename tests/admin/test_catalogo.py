@@ -89,6 +89,16 @@ def test_get_update_plan(client, admin_headers, make_plan, audit_rows):
                  404, "no_encontrado")
 
 
+def test_update_keeps_fields_not_sent(client, admin_headers, make_plan, db):
+    plan = make_plan(nombre="Destacado", seleccionado=True, activo=False)
+    response = client.put(f"/admin/planes/{plan.id}", json={"descripcion": "Nuevo"},
+                          headers=admin_headers)
+    assert response.status_code == 200
+    db.session.expire_all()
+    plan = db.session.get(Plan, plan.id)
+    assert (plan.descripcion, plan.seleccionado, plan.activo) == ("Nuevo", True, False)
+
+
 def test_update_plan_to_taken_name(client, admin_headers, make_plan):
     make_plan(nombre="A")
     plan = make_plan(nombre="B")
