@@ -69,7 +69,14 @@ def planes(page: int, per_page: int):
 def suscripcion_activa(query: dict, nit: str):
     """The licence of the company with this NIT (signed; `?nonce=` is echoed).
 
+    Valid (`VALIDA`) when the company is `activa` and its `activa` subscription covers today.
+    Otherwise the most recent subscription explains it: `SUSPENDIDA`, `CANCELADA`, `VENCIDA`
+    (an `activa` one that ended), `SIN_SUSCRIPCION` (none, pending `inactiva`, or not started);
+    `EMPRESA_INACTIVA` wins over all of them. An unknown NIT is HTTP 404 with this same signed
+    object (`codigo: EMPRESA_NO_ENCONTRADA`) plus `error`/`message`.
     A per-company API key may only ask about its own company (403 `prohibido`).
+    Answers are cached up to LICENSE_CACHE_SECONDS; any change to the company, its
+    subscriptions or the catalogue invalidates them (a version key, in Redis when configured).
     """
     answer = _licence_for_api_caller(_nit(nit))
     return signing.signed_json(licencia.with_error_keys(answer), licencia.http_status(answer),

@@ -116,6 +116,11 @@ def _latest_subscription(empresa_id: int) -> dict | None:
     return _suscripcion_dict(row) if row else None
 
 
+def _not_found() -> dict:
+    return {"activa": False, "codigo": EMPRESA_NO_ENCONTRADA, "empresa": None,
+            "suscripcion": None, "servicios": []}
+
+
 def _compute(where, hoy: date) -> dict:
     """One query for the company, its active subscription, plan and services (one row each)."""
     rows = db.session.execute(
@@ -129,8 +134,7 @@ def _compute(where, hoy: date) -> dict:
         .order_by(Servicio.nombre)
     ).all()
     if not rows:
-        return {"activa": False, "codigo": EMPRESA_NO_ENCONTRADA, "empresa": None,
-                "suscripcion": None, "servicios": []}
+        return _not_found()
     first = rows[0]
     empresa = {"id": first.id, "nit": first.nit, "nombre": first.nombre,
                "estado": _value(first.estado)}
@@ -152,7 +156,7 @@ def licencia_por_nit(nit: str) -> dict:
 def licencia_por_empresa_id(empresa_id: int | None) -> dict:
     """The licence of the company `empresa_id` (EMPRESA_NO_ENCONTRADA for None)."""
     if empresa_id is None:
-        return _compute(Empresa.id.is_(None), date.today())
+        return _not_found()
     return _cached(f"id:{empresa_id}", lambda hoy: _compute(Empresa.id == empresa_id, hoy))
 
 

@@ -56,8 +56,19 @@ def _write_new_key(path: Path) -> None:
             os.link(tmp, path)  # atomic, never overwrites: the first process wins
         except FileExistsError:
             pass
+        except OSError:  # no hard links on this filesystem: exclusive create instead
+            _create_exclusive(path, pem)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _create_exclusive(path: Path, pem: bytes) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
 
 
 def _load(path: Path) -> Signer:

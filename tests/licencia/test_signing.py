@@ -57,3 +57,15 @@ def test_signed_json_round_trip(app):
     key = load_pem_public_key(info["public_key_pem"].encode())
     key.verify(base64.b64decode(response.headers["X-Signature"]), response.data)
     assert response.headers["X-Signature-Kid"] == info["kid"]
+
+
+def test_filesystem_without_hard_links(tmp_path, monkeypatch):
+    def no_links(*_args):
+        raise PermissionError("hard links not supported")
+
+    monkeypatch.setattr(signing.os, "link", no_links)
+    path = tmp_path / "nolink.pem"
+    signer = signing._load(path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert signing._load(path).kid == signer.kid
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
