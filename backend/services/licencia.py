@@ -22,6 +22,10 @@ through the ORM are visible at once. With REDIS_URL the entries and the version 
 Redis (shared by every instance and process); without it they live in this process, where
 a change made by another process is seen after at most LICENSE_CACHE_SECONDS.
 A cache failure never fails a licence check: the database answers.
+Known limit: a request whose database snapshot began before a concurrent commit (possible
+only with a per-company key, whose lookup runs first) may store the older answer under the
+new version; it is then served for at most LICENSE_CACHE_SECONDS. Changes made outside the
+ORM (raw SQL) are likewise seen after at most that time.
 """
 from __future__ import annotations
 
