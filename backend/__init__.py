@@ -62,17 +62,33 @@ def register_extensions(app: Flask) -> None:
     from .extensions import cors, db, jwt, limiter, migrate
 
     db.init_app(app)
+    with app.app_context():
+        _enforce_sqlite_foreign_keys(db.engine)
     migrate.init_app(app, db, directory=str(ROOT_DIR / "migrations"), render_as_batch=True,
                      compare_type=True)
     jwt.init_app(app)
     limiter.init_app(app)
     cors.init_app(app, origins=app.config["FRONTEND_ORIGINS"], always_send=False,
-                  expose_headers=["X-Request-ID", "X-Signature", "Retry-After", "Content-Disposition"],
+                  expose_headers=["X-Request-ID", "X-Signature", "X-Signature-Kid", "Retry-After",
+                                  "Content-Disposition"],
                   allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-API-Key",
                                  "X-Empresa-Id"])
     api.init_app(app)
     register_security_schemes()
     celery_init_app(app)
+
+
+def _enforce_sqlite_foreign_keys(engine) -> None:
+    """SQLite ignores foreign keys unless asked per connection; MySQL always enforces them."""
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _pragma(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
 
 
 def register_blueprints(app: Flask) -> None:

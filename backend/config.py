@@ -108,6 +108,8 @@ class Config:
         self.SMTP_TIMEOUT = _int("SMTP_TIMEOUT", 20)
         self.SENDER_EMAIL = _env("SENDER_EMAIL", "no-reply@localhost")
         self.SENDER_NAME = _env("SENDER_NAME", "Soporte SaaS")
+        # Issuer shown by authenticator apps next to the account.
+        self.OTP_ISSUER = _env("OTP_ISSUER", "SaaS")
         self.MAIL_OUTBOX_DIR = _env("MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
 
         self.REDIS_URL = _env("REDIS_URL")
@@ -116,6 +118,13 @@ class Config:
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Limit strings (Flask-Limiter syntax, `;` between several); policy in services/auth_throttle.py.
+        self.AUTH_RATE_IP = _env("AUTH_RATE_IP", "20/minute;300/hour")
+        self.AUTH_RATE_ACCOUNT_IP_FAILURES = _env("AUTH_RATE_ACCOUNT_IP_FAILURES", "10/15 minutes")
+        self.AUTH_RATE_ACCOUNT_FAILURES = _env("AUTH_RATE_ACCOUNT_FAILURES", "100/hour")
+        self.AUTH_RATE_CODE_FAILURES = _env("AUTH_RATE_CODE_FAILURES", "10/15 minutes")
+        self.AUTH_RATE_EMAIL_REQUESTS = _env("AUTH_RATE_EMAIL_REQUESTS", "5/15 minutes")
+        self.PUBLIC_SIGNUP_RATE_LIMIT = _env("PUBLIC_SIGNUP_RATE_LIMIT", "5/minute;30/hour")
 
         self.LOCATION_DB_PATH = _env("LOCATION_DB_PATH", str(INSTANCE_DIR / "location.sqlite3"))
 

@@ -3,7 +3,9 @@ from .auditoria import AccionAuditoria, Auditoria, LogAcceso
 from .base import utcnow
 from .catalogo import Plan, PlanServicio, Servicio
 from .empresa import Empresa, EstadoEmpresa
-from .seguridad import ApiKey, CodigoEmail, CodigoRespaldo, PropositoCodigo, RefreshToken, SesionAuth
+from .seguridad import (
+    ApiKey, CodigoEmail, CodigoRespaldo, DesafioLogin, PropositoCodigo, RefreshToken, SesionAuth,
+)
 from .soporte import EstadoPago, EstadoSoporte, Modalidad, SoportePago, SoporteSuscripcion, SoporteTipo
 from .suscripcion import EstadoSuscripcion, Periodo, Suscripcion
 from .ticket import (
@@ -16,7 +18,7 @@ from .ticket import (
 from .usuario import STAFF_ROLES, Rol, Usuario
 
 __all__ = [
-    "AccionAuditoria", "ApiKey", "Auditoria", "CodigoEmail", "CodigoRespaldo", "Empresa",
+    "AccionAuditoria", "ApiKey", "Auditoria", "CodigoEmail", "CodigoRespaldo", "DesafioLogin", "Empresa",
     "EstadoEmpresa", "EstadoPago", "EstadoSoporte", "EstadoSuscripcion", "EstadoTicket",
     "LogAcceso", "Modalidad", "Periodo", "Plan", "PlanServicio", "Prioridad", "PropositoCodigo",
     "RefreshToken", "Rol", "STAFF_ROLES", "Servicio", "SesionAuth", "SoportePago",

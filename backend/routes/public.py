@@ -14,19 +14,14 @@ from ..services import public_signup
 
 blp = Blueprint("public", __name__, url_prefix="/public", description="Public catalogue and sign-up")
 
-DEFAULT_SIGNUP_LIMIT = "5 per minute;30 per hour"
-
-
 def _signup_limit() -> str:
-    return current_app.config.get("PUBLIC_SIGNUP_RATE_LIMIT") or DEFAULT_SIGNUP_LIMIT
-
+    return current_app.config["PUBLIC_SIGNUP_RATE_LIMIT"]
 
 def planes_page(page: int, per_page: int) -> dict:
     """A page of active plans as `PlanPublicoSchema` dicts (shared with /api/planes)."""
     result = paginate(public_signup.planes_activos_stmt(), page, per_page)
     result["items"] = [public_signup.plan_dict(plan) for plan in result["items"]]
     return result
-
 
 @blp.route("/planes", methods=["GET"])
 @blp.arguments(PaginationArgs, location="query", as_kwargs=True)
@@ -35,7 +30,6 @@ def planes(page: int, per_page: int):
     """Active plans, each with its active services and their limits (`cantidad`)."""
     return planes_page(page, per_page)
 
-
 @blp.route("/servicios", methods=["GET"])
 @blp.arguments(ServiciosQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, page_of(ServicioPublicoSchema))
@@ -43,13 +37,11 @@ def servicios(activos: bool, page: int, per_page: int):
     """Services on sale (`?activos=1`: only the active ones)."""
     return paginate(public_signup.servicios_stmt(activos), page, per_page)
 
-
 @blp.route("/empresas/<int:empresa_id>", methods=["GET"])
 @blp.response(200, EmpresaPublicaSchema)
 def empresa(empresa_id: int):
     """A company's public card: `{id, nombre, estado}` only."""
     return public_signup.empresa_publica(empresa_id)
-
 
 @blp.route("/suscripcion", methods=["POST"])
 @limiter.limit(_signup_limit)

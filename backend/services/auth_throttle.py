@@ -41,13 +41,6 @@ from ..extensions import db, limiter
 from ..models import Usuario
 from . import auth_log
 
-DEFAULTS = {
-    "AUTH_RATE_IP": "20/minute;300/hour",
-    "AUTH_RATE_ACCOUNT_IP_FAILURES": "10/15 minutes",
-    "AUTH_RATE_ACCOUNT_FAILURES": "100/hour",
-    "AUTH_RATE_CODE_FAILURES": "10/15 minutes",
-    "AUTH_RATE_EMAIL_REQUESTS": "5/15 minutes",
-}
 CHALLENGE_MAX_AGE = 300
 # Per-request memo (the WSGI environ, which unlike `g` never outlives the request).
 _EMAIL_KEY = "backend.throttle.email"
@@ -55,7 +48,8 @@ _LOGGED_KEY = "backend.throttle.logged"
 
 
 def _rate(name: str):
-    return lambda: current_app.config.get(name) or DEFAULTS[name]
+    """The limit string of config key `name` (defaults in backend/config.py), read per request."""
+    return lambda: current_app.config[name]
 
 
 def _body() -> dict:

@@ -57,7 +57,7 @@ def clear(usuario: Usuario) -> None:
 
 def setup_payload(usuario: Usuario, secret: str) -> dict:
     """`{secret, provisioning_uri, qr_svg}` for an authenticator app."""
-    issuer = current_app.config.get("OTP_ISSUER") or current_app.config.get("SENDER_NAME") or "SaaS"
+    issuer = current_app.config["OTP_ISSUER"]
     uri = pyotp.TOTP(secret).provisioning_uri(name=usuario.email, issuer_name=issuer)
     qr_svg = segno.make(uri, error="m").svg_inline(scale=4)
     return {"secret": secret, "provisioning_uri": uri, "qr_svg": qr_svg}

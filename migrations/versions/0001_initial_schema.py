@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f91b994e49a5
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 18:43:38.642904
+Create Date: 2026-11-23 18:58:38.802276
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'f91b994e49a5'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -158,6 +158,20 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_auditoria_created_at'), ['created_at'], unique=False)
         batch_op.create_index('ix_auditoria_tabla_registro', ['tabla', 'registro_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_auditoria_usuario_id'), ['usuario_id'], unique=False)
+
+    op.create_table('auth_desafios',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('usuario_id', sa.Integer(), nullable=False),
+    sa.Column('ip', sa.String(length=45), nullable=True),
+    sa.Column('intentos', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['usuario_id'], ['usuarios.id'], name=op.f('fk_auth_desafios_usuario_id_usuarios'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_auth_desafios'))
+    )
+    with op.batch_alter_table('auth_desafios', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_auth_desafios_usuario_id'), ['usuario_id'], unique=False)
 
     op.create_table('auth_sesiones',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -386,6 +400,7 @@ def downgrade():
     op.drop_table('codigos_respaldo')
     op.drop_table('codigos_email')
     op.drop_table('auth_sesiones')
+    op.drop_table('auth_desafios')
     op.drop_table('auditoria')
     op.drop_table('api_keys')
     op.drop_table('usuarios')
