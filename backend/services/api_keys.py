@@ -18,6 +18,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import AccionAuditoria, ApiKey, Empresa, utcnow
 from .audit import record, snapshot
+from .common import get_or_404
 
 KEY_RE = re.compile(r"^sk_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$")
 # `last_used_at` is refreshed at most this often, so the hot path rarely writes.
@@ -56,10 +57,7 @@ def _touch(key: ApiKey) -> None:
 
 
 def get_empresa(empresa_id: int) -> Empresa:
-    empresa = db.session.get(Empresa, empresa_id)
-    if empresa is None:
-        raise NotFound("La empresa no existe.")
-    return empresa
+    return get_or_404(Empresa, empresa_id, "La empresa no existe.")
 
 
 def create_key(empresa_id: int, nombre: str | None = None,

@@ -10,9 +10,17 @@ from sqlalchemy.orm import selectinload
 
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import AccionAuditoria, EstadoSuscripcion, Plan, PlanServicio, Servicio, Suscripcion
+from ..models import (
+    AccionAuditoria,
+    EstadoSuscripcion,
+    Plan,
+    PlanServicio,
+    Servicio,
+    Suscripcion,
+)
 from ..pagination import paginate
 from .audit import record, snapshot
+from .common import create_audited, ensure_unique, get_or_404, update_audited
 
 CON_SERVICIOS = selectinload(Plan.plan_servicios).selectinload(PlanServicio.servicio)
 
@@ -26,34 +34,19 @@ def _filtrar(stmt, model, q: str | None, activo: bool | None):
 
 
 def _nombre_libre(model, nombre: str, excepto_id: int | None = None) -> None:
-    stmt = select(model.id).where(model.nombre == nombre)
-    if excepto_id is not None:
-        stmt = stmt.where(model.id != excepto_id)
-    if db.session.scalar(stmt) is not None:
-        raise Conflict(f"Ya existe un registro con el nombre «{nombre}».",
-                       details={"nombre": ["Ya está en uso."]})
+    ensure_unique(model.nombre, nombre, f"Ya existe un registro con el nombre «{nombre}».",
+                  excluding_id=excepto_id)
 
 
 def _crear(model, datos: dict):
     _nombre_libre(model, datos["nombre"])
-    instance = model(**datos)
-    db.session.add(instance)
-    db.session.flush()
-    record(AccionAuditoria.CREAR, instance)
-    db.session.commit()
-    return instance
+    return create_audited(model(**datos))
 
 
 def _actualizar(instance, datos: dict):
     if "nombre" in datos:
         _nombre_libre(type(instance), datos["nombre"], excepto_id=instance.id)
-    antes = snapshot(instance)
-    for campo, valor in datos.items():
-        setattr(instance, campo, valor)
-    if db.session.is_modified(instance):
-        db.session.flush()
-        record(AccionAuditoria.ACTUALIZAR, instance, antes=antes)
-        db.session.commit()
+    update_audited(instance, datos)
     return instance
 
 
@@ -104,10 +97,7 @@ def listar_servicios(q: str | None = None, activo: bool | None = None, page: int
 
 
 def obtener_servicio(servicio_id: int) -> Servicio:
-    servicio = db.session.get(Servicio, servicio_id)
-    if servicio is None:
-        raise NotFound("El servicio no existe.")
-    return servicio
+    return get_or_404(Servicio, servicio_id, "El servicio no existe.")
 
 
 def crear_servicio(datos: dict) -> Servicio:

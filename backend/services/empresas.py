@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from ..errors import Conflict, NotFound
-from ..extensions import db
 from ..models import AccionAuditoria, Empresa, EstadoEmpresa
 from ..pagination import paginate
-from .audit import record, snapshot
+from .common import create_audited, ensure_unique, get_or_404, update_audited
 
 
 def listar(q: str | None = None, estado: EstadoEmpresa | None = None, page: int = 1,
@@ -23,61 +21,37 @@ def listar(q: str | None = None, estado: EstadoEmpresa | None = None, page: int 
 
 
 def obtener(empresa_id: int) -> Empresa:
-    empresa = db.session.get(Empresa, empresa_id)
-    if empresa is None:
-        raise NotFound("La empresa no existe.")
-    return empresa
+    return get_or_404(Empresa, empresa_id, "La empresa no existe.")
 
 
 def _nit_libre(nit: str, excepto_id: int | None = None) -> None:
-    stmt = select(Empresa.id).where(Empresa.nit == nit)
-    if excepto_id is not None:
-        stmt = stmt.where(Empresa.id != excepto_id)
-    if db.session.scalar(stmt) is not None:
-        raise Conflict(f"Ya existe una empresa con el NIT {nit}.", code="nit_en_uso",
-                       details={"nit": ["Ya está registrado."]})
+    ensure_unique(Empresa.nit, nit, f"Ya existe una empresa con el NIT {nit}.", code="nit_en_uso",
+                  excluding_id=excepto_id, detail="Ya está registrado.")
 
 
 def crear(datos: dict) -> Empresa:
     _nit_libre(datos["nit"])
-    empresa = Empresa(**datos)
-    db.session.add(empresa)
-    db.session.flush()
-    record(AccionAuditoria.CREAR, empresa)
-    db.session.commit()
-    return empresa
+    return create_audited(Empresa(**datos))
 
 
 def actualizar(empresa_id: int, datos: dict) -> Empresa:
     empresa = obtener(empresa_id)
     if "nit" in datos:
         _nit_libre(datos["nit"], excepto_id=empresa.id)
-    _cambiar(empresa, AccionAuditoria.ACTUALIZAR, **datos)
+    update_audited(empresa, datos)
     return empresa
 
 
 def desactivar(empresa_id: int) -> Empresa:
     """Soft delete: the company becomes `inactiva` (its licence stops being valid)."""
     empresa = obtener(empresa_id)
-    _cambiar(empresa, AccionAuditoria.ELIMINAR, estado=EstadoEmpresa.INACTIVA)
+    # A soft delete keeps the row: its audit row carries the whole record before and after.
+    update_audited(empresa, {"estado": EstadoEmpresa.INACTIVA}, AccionAuditoria.ELIMINAR,
+                   whole_record=True)
     return empresa
 
 
 def activar(empresa_id: int) -> Empresa:
     empresa = obtener(empresa_id)
-    _cambiar(empresa, AccionAuditoria.ACTUALIZAR, estado=EstadoEmpresa.ACTIVA)
+    update_audited(empresa, {"estado": EstadoEmpresa.ACTIVA})
     return empresa
-
-
-def _cambiar(empresa: Empresa, accion: AccionAuditoria, **valores) -> None:
-    """Apply `valores`, audit (old and new values) and commit; nothing is written when nothing
-    changes (deleting an inactive company or activating an active one is a no-op)."""
-    antes = snapshot(empresa)
-    for campo, valor in valores.items():
-        setattr(empresa, campo, valor)
-    if not db.session.is_modified(empresa):
-        return
-    db.session.flush()
-    # A soft delete keeps the row: its audit row carries the whole record before and after.
-    record(accion, empresa, antes=antes, despues=snapshot(empresa))
-    db.session.commit()

@@ -15,13 +15,22 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..models import (
-    Empresa, EstadoEmpresa, EstadoSuscripcion, Periodo, Plan, PlanServicio, Rol, Servicio,
-    Suscripcion, Usuario,
+    Empresa,
+    EstadoEmpresa,
+    EstadoSuscripcion,
+    Periodo,
+    Plan,
+    PlanServicio,
+    Rol,
+    Servicio,
+    Suscripcion,
+    Usuario,
 )
 from . import registro
+from .common import get_or_404
 from .passwords import check_password_rule, hash_password
 
 log = logging.getLogger("backend.api")
@@ -58,10 +67,7 @@ def servicios_stmt(solo_activos: bool):
 
 
 def empresa_publica(empresa_id: int) -> Empresa:
-    empresa = db.session.get(Empresa, empresa_id)
-    if empresa is None:
-        raise NotFound("La empresa no existe.")
-    return empresa
+    return get_or_404(Empresa, empresa_id, "La empresa no existe.")
 
 
 # ---------------------------------------------------------------- sign-up

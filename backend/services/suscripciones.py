@@ -23,11 +23,19 @@ from sqlalchemy.orm import selectinload
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import (
-    AccionAuditoria, Empresa, EstadoSuscripcion, Periodo, Plan, PlanServicio, Suscripcion,
-    Usuario, utcnow,
+    AccionAuditoria,
+    Empresa,
+    EstadoSuscripcion,
+    Periodo,
+    Plan,
+    PlanServicio,
+    Suscripcion,
+    Usuario,
+    utcnow,
 )
 from ..pagination import paginate
 from .audit import record, snapshot
+from .common import get_or_404
 
 ACTIVA, INACTIVA = EstadoSuscripcion.ACTIVA, EstadoSuscripcion.INACTIVA
 SUSPENDIDA, CANCELADA = EstadoSuscripcion.SUSPENDIDA, EstadoSuscripcion.CANCELADA
@@ -80,10 +88,7 @@ def listar(empresa_id: int | None = None, estado: EstadoSuscripcion | None = Non
 
 
 def obtener(suscripcion_id: int) -> Suscripcion:
-    suscripcion = db.session.get(Suscripcion, suscripcion_id)
-    if suscripcion is None:
-        raise NotFound("La suscripción no existe.")
-    return suscripcion
+    return get_or_404(Suscripcion, suscripcion_id, "La suscripción no existe.")
 
 
 def _verificar_activacion(empresa: Empresa, excepto_id: int | None = None) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from ..auth.tokens import revoke_user_sessions
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..models import AccionAuditoria, Empresa, Rol, Usuario
 from ..pagination import paginate
 from .audit import record, snapshot
+from .common import create_audited, ensure_unique, get_or_404
 from .passwords import check_password_rule, hash_password
 
 
@@ -30,19 +31,12 @@ def listar(q: str | None = None, rol: Rol | None = None, empresa_id: int | None 
 
 
 def obtener(usuario_id: int) -> Usuario:
-    usuario = db.session.get(Usuario, usuario_id)
-    if usuario is None:
-        raise NotFound("El usuario no existe.")
-    return usuario
+    return get_or_404(Usuario, usuario_id, "El usuario no existe.")
 
 
 def _email_libre(email: str, excepto_id: int | None = None) -> None:
-    stmt = select(Usuario.id).where(Usuario.email == email)
-    if excepto_id is not None:
-        stmt = stmt.where(Usuario.id != excepto_id)
-    if db.session.scalar(stmt) is not None:
-        raise Conflict("Ya existe un usuario con ese correo.", code="email_en_uso",
-                       details={"email": ["Ya está registrado."]})
+    ensure_unique(Usuario.email, email, "Ya existe un usuario con ese correo.", code="email_en_uso",
+                  excluding_id=excepto_id, detail="Ya está registrado.")
 
 
 def _empresa_existe(empresa_id: int | None) -> None:
@@ -56,13 +50,8 @@ def crear(datos: dict) -> Usuario:
     _empresa_existe(datos.get("empresa_id"))
     _email_libre(datos["email"])
     password = datos.pop("password")
-    usuario = Usuario(**datos, password_hash=hash_password(password),
-                      pendiente_activacion=False, email_verificado=True)
-    db.session.add(usuario)
-    db.session.flush()
-    record(AccionAuditoria.CREAR, usuario)
-    db.session.commit()
-    return usuario
+    return create_audited(Usuario(**datos, password_hash=hash_password(password),
+                                  pendiente_activacion=False, email_verificado=True))
 
 
 def actualizar(usuario_id: int, datos: dict, actor: Usuario) -> Usuario:

@@ -2,7 +2,6 @@
 end on deactivation and password change; an admin cannot lock themselves out."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from backend.models import Rol, SesionAuth, Usuario
