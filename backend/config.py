@@ -128,7 +128,8 @@ class Config:
 
         self.LOCATION_DB_PATH = _env("LOCATION_DB_PATH", str(INSTANCE_DIR / "location.sqlite3"))
 
-        self.LOG_DIR = _env("LOG_DIR", str(ROOT_DIR / "logs"))
+        # Unset: logs/ in the project; set but empty: no log files (stderr only).
+        self.LOG_DIR = os.environ.get("LOG_DIR", str(ROOT_DIR / "logs")) or None
         self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
 
         self.ADMIN_EMAIL = _env("ADMIN_EMAIL", "admin@example.com")
