@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from ..extensions import db, jwt
 from ..models import RefreshToken, SesionAuth, Usuario, utcnow
+from ..models.seguridad import DesafioLogin
 
 
 def _claims(usuario: Usuario, sesion_id: str) -> dict:
@@ -76,7 +77,13 @@ def revoke_session(sesion_id: str, reason: str) -> None:
 
 
 def revoke_user_sessions(usuario_id: int, reason: str, keep_sesion_id: str | None = None) -> None:
-    """End every session of a user (optionally all but the caller's own)."""
+    """End every session of a user (optionally all but the caller's own), and every pending
+    login challenge: one issued for the old password or 2FA must not become a new session."""
+    db.session.execute(
+        update(DesafioLogin)
+        .where(DesafioLogin.usuario_id == usuario_id, DesafioLogin.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
     stmt = (
         update(SesionAuth)
         .where(SesionAuth.usuario_id == usuario_id, SesionAuth.revoked_at.is_(None))

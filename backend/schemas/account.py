@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from .auth import InputSchema
 from .base import BaseSchema
 from .validators import Country, Phone, Trimmed
 
 
-class ProfileUpdateSchema(BaseSchema):
+class ProfileUpdateSchema(InputSchema):
     """Personal fields only. `email`, `rol` and `empresa_id` are accepted and ignored (the
     SPA may send the whole `usuario` back); they are not changed here."""
 
@@ -22,7 +23,7 @@ class ProfileUpdateSchema(BaseSchema):
     empresa_id = fields.Raw(load_only=True, metadata={"description": "Ignored."})
 
 
-class VerifyCodeSchema(BaseSchema):
+class VerifyCodeSchema(InputSchema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=16))
 
 
@@ -30,7 +31,7 @@ class ValidCodeSchema(BaseSchema):
     valid = fields.Boolean()
 
 
-class PasswordChangeSchema(BaseSchema):
+class PasswordChangeSchema(InputSchema):
     current_password = fields.String(required=True, load_only=True, metadata={"format": "password"})
     new_password = fields.String(required=True, load_only=True, metadata={"format": "password"})
     otp_code = fields.String(validate=validate.Length(min=1, max=16),

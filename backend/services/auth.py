@@ -1,6 +1,7 @@
 """Signing in and out: password step, TOTP challenge, refresh rotation, logout."""
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 
@@ -19,6 +20,18 @@ from .passwords import burn_password_check, verify_password
 
 CHALLENGE_MAX_ATTEMPTS = 5
 CREDENCIALES_INVALIDAS = "Correo o contraseña incorrectos."
+
+log = logging.getLogger("backend.auth")
+
+
+def notify(to: str, template: str, **context) -> None:
+    """Queue an email whose failure must not change the answer: the change it reports is
+    already committed (a 500 would hide it), and `/auth/password/forgot` must answer the same
+    for known and unknown accounts. The failure is logged (without the message body)."""
+    try:
+        send_email(to, template, **context)
+    except Exception:  # noqa: BLE001 - any delivery or broker failure
+        log.exception("could not queue the %r email to %s", template, to)
 
 
 def _invalid_credentials() -> Unauthorized:
@@ -45,8 +58,8 @@ def complete_login(usuario: Usuario, how: str) -> dict:
     auth_log.record(auth_log.LOGIN, True, usuario=usuario, detalle=how)
     db.session.commit()
     if new_ip:
-        send_email(usuario.email, "nuevo_inicio_sesion", nombre=usuario.nombre, ip=ip,
-                   fecha=usuario.last_login_at.strftime("%Y-%m-%d %H:%M UTC"))
+        notify(usuario.email, "nuevo_inicio_sesion", nombre=usuario.nombre, ip=ip,
+               fecha=usuario.last_login_at.strftime("%Y-%m-%d %H:%M UTC"))
     return {**pair, "usuario": usuario}
 
 

@@ -10,7 +10,7 @@ from ..errors import BadRequest, Conflict
 from ..extensions import db
 from ..models import Usuario
 from . import otp
-from .mail import send_email
+from .auth import notify
 from .passwords import verify_password
 
 
@@ -43,7 +43,7 @@ def activate(usuario: Usuario, otp_code: str, sesion_id: str | None) -> dict:
     codes = otp.issue_backup_codes(usuario)
     revoke_user_sessions(usuario.id, "otp_activado", keep_sesion_id=sesion_id)
     db.session.commit()
-    send_email(usuario.email, "otp_activado", nombre=usuario.nombre)
+    notify(usuario.email, "otp_activado", nombre=usuario.nombre)
     return {"otp_enabled": True, "backup_codes": codes}
 
 
@@ -60,5 +60,5 @@ def disable(usuario: Usuario, password: str, otp_code: str | None, backup_code: 
     otp.clear(usuario)
     revoke_user_sessions(usuario.id, "otp_desactivado", keep_sesion_id=sesion_id)
     db.session.commit()
-    send_email(usuario.email, "otp_desactivado", nombre=usuario.nombre)
+    notify(usuario.email, "otp_desactivado", nombre=usuario.nombre)
     return {"otp_enabled": False}

@@ -2,7 +2,7 @@
 bypass two-factor authentication."""
 from __future__ import annotations
 
-from flask import request
+from flask import current_app
 from sqlalchemy import select, update
 
 from ..auth.tokens import revoke_user_sessions
@@ -10,21 +10,30 @@ from ..errors import BadRequest, ValidationFailed
 from ..extensions import db
 from ..models import CodigoEmail, PropositoCodigo, Usuario, utcnow
 from . import email_codes, otp
+from .auth import notify
 from .passwords import check_password_rule, hash_password
 
 
+def reset_link(token: str) -> str | None:
+    """The SPA's reset page for `token`, on `PUBLIC_BASE_URL` (else the first of
+    `FRONTEND_ORIGINS`); never built from the request's Host header, which the caller controls
+    (a forged Host would send the victim's token to the attacker's site). None without either."""
+    config = current_app.config
+    base = config.get("PUBLIC_BASE_URL") or next(iter(config.get("FRONTEND_ORIGINS") or []), None)
+    return f"{base.rstrip('/')}/reset-password?token={token}" if base else None
+
+
 def forgot(email: str) -> None:
-    """Email a reset token to an active account; the caller always answers 202."""
+    """Email a reset token to an active account; the caller always answers 202, even when the
+    email cannot be queued (else an outage would tell known accounts from unknown ones)."""
     usuario = db.session.scalar(select(Usuario).where(Usuario.email == email))
     if usuario is None or not usuario.is_active or usuario.pendiente_activacion:
         return
     token = email_codes.issue_token(usuario, PropositoCodigo.RESET_PASSWORD)
     db.session.commit()
-    from .mail import send_email
-
     minutos = int(email_codes.RESET_TTL.total_seconds() // 60)
-    send_email(usuario.email, "reset_password", nombre=usuario.nombre, token=token, minutos=minutos,
-               enlace=f"{request.host_url}reset-password?token={token}")
+    notify(usuario.email, "reset_password", nombre=usuario.nombre, token=token, minutos=minutos,
+           enlace=reset_link(token))
 
 
 def _invalid_token() -> BadRequest:

@@ -39,9 +39,11 @@ from sqlalchemy import select
 from ..auth import purpose_tokens
 from ..extensions import db, limiter
 from ..models import Usuario
+from ..schemas.auth import is_text
 from . import auth_log
 
 CHALLENGE_MAX_AGE = 300
+EMAIL_MAX_LENGTH = 255  # Usuario.email and LogAcceso.email
 # Per-request memo (the WSGI environ, which unlike `g` never outlives the request).
 _EMAIL_KEY = "backend.throttle.email"
 _LOGGED_KEY = "backend.throttle.logged"
@@ -53,8 +55,16 @@ def _rate(name: str):
 
 
 def _body() -> dict:
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else {}
+    """The JSON object of the request, as far as the keys need it: anything else is {}, and
+    strings UTF-8 cannot encode (lone surrogates) are left out (the view refuses them)."""
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # absurdly nested JSON: not ours to parse, the view refuses it
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {key: value for key, value in data.items()
+            if not isinstance(value, str) or is_text(value)}
 
 
 def is_failure(response) -> bool:
@@ -65,7 +75,9 @@ def is_failure(response) -> bool:
 # ---------------------------------------------------------------- keys
 
 def normalize_email(value) -> str:
-    return value.strip().lower() if isinstance(value, str) else ""
+    """The email as a key ("" for a non-string, or one too long to be an account's)."""
+    email = value.strip().lower() if isinstance(value, str) else ""
+    return email if len(email) <= EMAIL_MAX_LENGTH else ""
 
 
 def challenge_user_id(token: str | None) -> int | None:

@@ -67,7 +67,7 @@ def setup_payload(usuario: Usuario, secret: str) -> dict:
 
 def _matching_step(secret: str, code: str, now: float) -> int | None:
     code = (code or "").strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isascii() and code.isdigit() and len(code) == 6):  # "١٢٣٤٥٦" is not a code
         return None
     totp = pyotp.TOTP(secret)
     current = int(now // STEP_SECONDS)

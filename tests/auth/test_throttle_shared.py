@@ -15,7 +15,7 @@ import requests
 from tests.auth.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-LIMITER_URL = "redis://127.0.0.1:6379/14"
+LIMITER_URL = "redis://127.0.0.1:6379/11"  # the auth tests' own Redis database
 
 
 def _wait_until_up(port: int, process: subprocess.Popen, log: Path) -> None:
@@ -26,7 +26,7 @@ def _wait_until_up(port: int, process: subprocess.Popen, log: Path) -> None:
         try:
             if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or slow to answer under load
             time.sleep(0.2)
     raise AssertionError(f"server on {port} did not start: " + log.read_text(errors="replace")[-3000:])
 
