@@ -12,11 +12,13 @@ Views then call `ensure_api_access_to(empresa_id)` (403 `prohibido` for another 
 from __future__ import annotations
 
 import hmac
+import re
 from functools import wraps
 
 from flask import current_app, g, request
 
 from ..errors import BadRequest, Forbidden, Unauthorized
+from ..schemas.base import MAX_INT
 
 HEADER = "X-API-Key"
 EMPRESA_HEADER = "X-Empresa-Id"
@@ -66,7 +68,8 @@ def ensure_api_access_to(empresa_id: int | None) -> None:
 def empresa_id_from_header() -> int:
     """The company id of `X-Empresa-Id`, checked against the key (400 missing/bad, 403 other)."""
     raw = (request.headers.get(EMPRESA_HEADER) or "").strip()
-    if not raw.isdigit():
+    # ASCII digits only (str.isdigit() also accepts "²", which int() refuses) and a database id.
+    if not re.fullmatch(r"[0-9]{1,10}", raw) or not 0 < int(raw) <= MAX_INT:
         raise BadRequest("Falta o no es válida la cabecera X-Empresa-Id.",
                          code="solicitud_invalida", details={EMPRESA_HEADER: ["Debe ser un entero."]})
     empresa_id = int(raw)

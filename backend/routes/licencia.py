@@ -28,7 +28,12 @@ def _nonce(data: dict | None) -> str | None:
     """The caller's nonce: from the JSON body, else from the query string (both validated)."""
     if data and data.get("nonce") is not None:
         return data["nonce"]
-    return NonceQuerySchema().load({"nonce": request.args["nonce"]})["nonce"] if "nonce" in request.args else None
+    if "nonce" not in request.args:
+        return None
+    try:
+        return NonceQuerySchema().load({"nonce": request.args["nonce"]})["nonce"]
+    except ValidationError as exc:  # raised outside webargs: map it to the 422 envelope here
+        raise ValidationFailed(details=exc.messages) from exc
 
 
 def _nit(raw: str) -> str:

@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 
 from ..models import Rol
 from ..pagination import PaginationArgs
-from .base import BaseSchema, EnumValue
+from .base import BaseSchema, EnumValue, Id
 from .validators import Email, Phone, Trimmed
 
 
@@ -16,7 +16,7 @@ class AdminUsuarioSchema(BaseSchema):
     email = Email(required=True)
     password = fields.String(required=True, load_only=True)
     rol = EnumValue(Rol, load_default=Rol.CLIENTE)
-    empresa_id = fields.Integer(allow_none=True)
+    empresa_id = Id(allow_none=True)
     telefono = Phone(allow_none=True)
     is_active = fields.Boolean(load_default=True)
 
@@ -27,7 +27,7 @@ class AdminUsuarioUpdateSchema(BaseSchema):
     nombre = Trimmed(validate=validate.Length(min=1, max=150))
     email = Email()
     rol = EnumValue(Rol)
-    empresa_id = fields.Integer(allow_none=True)
+    empresa_id = Id(allow_none=True)
     telefono = Phone(allow_none=True)
     is_active = fields.Boolean()
 
@@ -35,7 +35,7 @@ class AdminUsuarioUpdateSchema(BaseSchema):
 class UsuarioQuerySchema(PaginationArgs):
     q = fields.String(metadata={"description": "Part of the name or email."})
     rol = EnumValue(Rol)
-    empresa_id = fields.Integer()
+    empresa_id = Id()
     is_active = fields.Boolean()
 
 

@@ -5,7 +5,7 @@ from marshmallow import fields
 
 from ..models import AccionAuditoria
 from ..pagination import PaginationArgs
-from .base import BaseSchema, EnumValue, UTCDateTime
+from .base import BaseSchema, EnumValue, Id, UTCDateTime
 
 
 class AuditoriaSchema(BaseSchema):
@@ -23,4 +23,4 @@ class AuditoriaSchema(BaseSchema):
 class AuditoriaQuerySchema(PaginationArgs):
     tabla = fields.String()
     registro_id = fields.String()
-    usuario_id = fields.Integer()
+    usuario_id = Id()

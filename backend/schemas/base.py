@@ -52,13 +52,29 @@ class Money(fields.Field):
             raise ValidationError("Debe ser un número.") from exc
         if not amount.is_finite():
             raise ValidationError("Debe ser un número.")
-        if amount != amount.quantize(Decimal("0.01")):
-            raise ValidationError("Máximo dos decimales.")
+        # Before quantize: a huge value (1e30) cannot be quantized to cents (InvalidOperation).
         if abs(amount) >= Decimal("1e10"):
             raise ValidationError("Valor demasiado grande.")
+        if amount != amount.quantize(Decimal("0.01")):
+            raise ValidationError("Máximo dos decimales.")
         if self.minimum is not None and amount < self.minimum:
             raise ValidationError(f"Debe ser mayor o igual a {self.minimum}.")
         return amount.quantize(Decimal("0.01"))
+
+
+# Longest free text (descripcion, notas): a MySQL TEXT column holds 65,535 bytes, i.e.
+# 16,383 four-byte characters; longer input is a 422, not a database error.
+TEXT_MAX = 10_000
+
+# Largest value of a signed 32-bit INTEGER column (MySQL/MariaDB `INT`): every id and count.
+MAX_INT = 2**31 - 1
+
+
+class Id(fields.Integer):
+    """A row id in a body or query: 1..MAX_INT (a larger one would overflow the database driver)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Range(min=1, max=MAX_INT, error="Id inválido."), **kwargs)
 
 
 class EnumValue(fields.String):

@@ -4,10 +4,10 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from ..pagination import PaginationArgs
-from .base import BaseSchema, Money, UTCDateTime
+from .base import MAX_INT, TEXT_MAX, BaseSchema, Id, Money, UTCDateTime
 from .validators import Trimmed
 
-CANTIDAD = validate.Range(min=1, error="Debe ser un entero mayor o igual a 1.")
+CANTIDAD = validate.Range(min=1, max=MAX_INT, error="Debe ser un entero entre 1 y {max}.")
 
 
 class PlanServicioItemSchema(BaseSchema):
@@ -21,7 +21,7 @@ class PlanServicioItemSchema(BaseSchema):
 class PlanSchema(BaseSchema):
     id = fields.Integer(dump_only=True)
     nombre = Trimmed(required=True, validate=validate.Length(min=1, max=120))
-    descripcion = fields.String(allow_none=True)
+    descripcion = fields.String(allow_none=True, validate=validate.Length(max=TEXT_MAX))
     precio_mensual = Money(required=True)
     precio_anual = Money(required=True)
     seleccionado = fields.Boolean(load_default=False)
@@ -38,7 +38,7 @@ class PlanUpdateSchema(PlanSchema):
 class ServicioSchema(BaseSchema):
     id = fields.Integer(dump_only=True)
     nombre = Trimmed(required=True, validate=validate.Length(min=1, max=120))
-    descripcion = fields.String(allow_none=True)
+    descripcion = fields.String(allow_none=True, validate=validate.Length(max=TEXT_MAX))
     url_api = Trimmed(allow_none=True, validate=validate.Length(max=500))
     activo = fields.Boolean(load_default=True)
     created_at = UTCDateTime(dump_only=True)
@@ -54,7 +54,7 @@ class CatalogoQuerySchema(PaginationArgs):
 
 
 class ServicioCantidadSchema(BaseSchema):
-    servicio_id = fields.Integer(required=True)
+    servicio_id = Id(required=True)
     cantidad = fields.Integer(load_default=1, validate=CANTIDAD)
 
 
@@ -63,7 +63,7 @@ class PlanServiciosSetSchema(BaseSchema):
     (each with cantidad 1). Exactly one of the two."""
 
     servicios = fields.List(fields.Nested(ServicioCantidadSchema))
-    servicio_ids = fields.List(fields.Integer(), metadata={"deprecated": True})
+    servicio_ids = fields.List(Id(), metadata={"deprecated": True})
 
     @validates_schema
     def _one_form(self, data, **_kwargs):

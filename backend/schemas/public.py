@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 
 from ..models import EstadoEmpresa, EstadoSuscripcion, Periodo
 from ..pagination import PaginationArgs
-from .base import BaseSchema, EnumValue, Money, UTCDateTime
+from .base import BaseSchema, EnumValue, Id, Money, UTCDateTime
 from .usuario import UsuarioSchema
 from .validators import Country, Email, Nit, Phone, Trimmed
 
@@ -72,7 +72,7 @@ class SuscripcionPublicaSchema(BaseSchema):
 
     empresa = fields.Nested(EmpresaAltaSchema, required=True)
     usuario = fields.Nested(UsuarioAltaSchema, required=True)
-    plan_id = fields.Integer(required=True, strict=True)
+    plan_id = Id(required=True, strict=True)
     periodo = EnumValue(Periodo, required=True)
 
 

@@ -2,16 +2,20 @@
 customer's own view (`/account/subscriptions`)."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from marshmallow import fields, validate
 
 from ..models import EstadoSuscripcion, Periodo
 from ..pagination import PaginationArgs
-from .base import BaseSchema, EnumValue, Money, UTCDateTime
+from .base import TEXT_MAX, BaseSchema, EnumValue, Id, Money, UTCDateTime
 from .catalogo import PlanServicioItemSchema
 
 PORCENTAJE = validate.Range(min=0, max=100, error="Debe estar entre 0 y 100.")
+# Far enough for any real start date; a year near 9999 would overflow the period arithmetic.
+FECHA = validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31),
+                       error="Debe estar entre {min} y {max}.")
 
 
 class SuscripcionPlanSchema(BaseSchema):
@@ -23,11 +27,11 @@ class SuscripcionSchema(BaseSchema):
     """A subscription; staff create it with the writable fields, the server sets the `ro` ones."""
 
     id = fields.Integer(dump_only=True)
-    empresa_id = fields.Integer(required=True)
-    plan_id = fields.Integer(required=True)
+    empresa_id = Id(required=True)
+    plan_id = Id(required=True)
     plan = fields.Nested(SuscripcionPlanSchema, dump_only=True)
     periodo = EnumValue(Periodo, required=True)
-    fecha_inicio = fields.Date(metadata={"description": "Default: today (UTC)."})
+    fecha_inicio = fields.Date(validate=FECHA, metadata={"description": "Default: today (UTC)."})
     fecha_fin = fields.Date(dump_only=True, metadata={
         "description": "Inclusive last day: fecha_inicio plus one month (or year) minus one day."})
     estado = EnumValue(EstadoSuscripcion, dump_only=True)
@@ -38,15 +42,15 @@ class SuscripcionSchema(BaseSchema):
                                           validate=PORCENTAJE)
     renovacion_automatica = fields.Boolean(load_default=False)
     motivo_cancelacion = fields.String(dump_only=True, allow_none=True)
-    notas = fields.String(allow_none=True)
+    notas = fields.String(allow_none=True, validate=validate.Length(max=TEXT_MAX))
     creado_por = fields.Integer(dump_only=True, allow_none=True)
     created_at = UTCDateTime(dump_only=True)
 
 
 class SuscripcionQuerySchema(PaginationArgs):
-    empresa_id = fields.Integer()
+    empresa_id = Id()
     estado = EnumValue(EstadoSuscripcion)
-    plan_id = fields.Integer()
+    plan_id = Id()
 
 
 class CancelarSchema(BaseSchema):

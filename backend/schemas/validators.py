@@ -8,7 +8,7 @@ import pycountry
 from email_validator import EmailNotValidError, validate_email
 from marshmallow import ValidationError, fields
 
-NIT_RE = re.compile(r"^\d{5,15}(-\d)?$")
+NIT_RE = re.compile(r"^\d{5,15}(-\d)?$", re.ASCII)  # ASCII: not Arabic-Indic or other digits
 
 
 def normalize_nit(value: str) -> str:

@@ -7,12 +7,19 @@ from sqlalchemy import select
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import AccionAuditoria
+from ..schemas.base import MAX_INT
 from .audit import record, snapshot
+
+
+def is_db_id(ident) -> bool:
+    """Whether `ident` can be a row id at all. A path id beyond the INT range is simply
+    unknown (404); passed to the database it would overflow the SQLite driver (500)."""
+    return isinstance(ident, int) and 0 < ident <= MAX_INT
 
 
 def get_or_404(model, ident, message: str):
     """The row of `model` with primary key `ident`, else 404 with `message`."""
-    instance = db.session.get(model, ident)
+    instance = db.session.get(model, ident) if is_db_id(ident) else None
     if instance is None:
         raise NotFound(message)
     return instance

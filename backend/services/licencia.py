@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import (
-    Empresa, EstadoEmpresa, EstadoSuscripcion, Plan, PlanServicio, Servicio, Suscripcion,
+    Empresa, EstadoEmpresa, EstadoSuscripcion, Plan, PlanServicio, Servicio, Suscripcion, utcnow,
 )
 
 log = logging.getLogger("backend.api")
@@ -232,29 +232,34 @@ def _redis():
     return client
 
 
+def hoy() -> date:
+    """Today in UTC, like every stored date and time (not the server's local date)."""
+    return utcnow().date()
+
+
 def _cached(ident: str, compute) -> dict:
-    hoy = date.today()
+    dia = hoy()
     ttl = int(current_app.config.get("LICENSE_CACHE_SECONDS") or 0)
     if ttl <= 0:
-        return compute(hoy)
+        return compute(dia)
     client = _redis()
     if client is None:
-        key = f"{_local.version}:{ident}:{hoy.isoformat()}"
+        key = f"{_local.version}:{ident}:{dia.isoformat()}"
         value = _local.get(key)
         if value is None:
-            value = compute(hoy)
+            value = compute(dia)
             _local.set(key, value, ttl)
         return value
     try:
         version = int(client.get(VERSION_KEY) or 0)
-        key = f"licencia:v{version}:{ident}:{hoy.isoformat()}"
+        key = f"licencia:v{version}:{ident}:{dia.isoformat()}"
         raw = client.get(key)
         if raw is not None:
             return json.loads(raw)
     except Exception:  # noqa: BLE001 - the cache is an optimisation, never a failure
         log.warning("licence cache unavailable; answering from the database", exc_info=True)
-        return compute(hoy)
-    value = compute(hoy)
+        return compute(dia)
+    value = compute(dia)
     try:
         client.set(key, json.dumps(value), ex=ttl)
     except Exception:  # noqa: BLE001

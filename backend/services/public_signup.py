@@ -28,6 +28,7 @@ from ..models import (
     Servicio,
     Suscripcion,
     Usuario,
+    utcnow,
 )
 from . import registro
 from .common import get_or_404
@@ -121,7 +122,7 @@ def suscribir(empresa_data: dict, usuario_data: dict, plan_id: int, periodo: Per
         )
         db.session.add(usuario)
         db.session.flush()
-        hoy = date.today()
+        hoy = utcnow().date()  # UTC, as the licence check reads it
         suscripcion = Suscripcion(
             empresa_id=empresa.id, plan_id=plan.id, periodo=periodo, fecha_inicio=hoy,
             fecha_fin=add_period(hoy, periodo), estado=EstadoSuscripcion.INACTIVA,

@@ -49,7 +49,7 @@ def test_entries_live_in_redis_and_changes_bump_the_version(
 
     assert client.get(URL, headers=global_headers).get_json()["codigo"] == "VALIDA"
     keys = [k.decode() for k in redis_cache.keys("licencia:v*:nit:900111222-3:*")]
-    assert keys == [f"licencia:v{version}:nit:900111222-3:{licencia.date.today().isoformat()}"]
+    assert keys == [f"licencia:v{version}:nit:900111222-3:{licencia.hoy().isoformat()}"]
     ttl = redis_cache.ttl(keys[0])
     assert 0 < ttl <= 30
     # A second call is answered from Redis.
