@@ -1,6 +1,8 @@
 """`flask api-keys create|list|revoke`: per-company API keys from the command line."""
 from __future__ import annotations
 
+import re
+
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
@@ -9,6 +11,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..models import Empresa
 from ..services import api_keys
+from ..services.common import is_db_id
 
 api_keys_group = AppGroup("api-keys", help="Per-company API keys.")
 
@@ -16,7 +19,8 @@ api_keys_group = AppGroup("api-keys", help="Per-company API keys.")
 def _empresa_id(ref: str) -> int:
     """A company given by id or NIT."""
     empresa = db.session.scalar(select(Empresa).where(Empresa.nit == ref))
-    if empresa is None and ref.isdigit():
+    # ASCII digits within INT only: "²".isdigit() is true but int() refuses it.
+    if empresa is None and re.fullmatch(r"[0-9]{1,10}", ref) and is_db_id(int(ref)):
         empresa = db.session.get(Empresa, int(ref))
     if empresa is None:
         raise click.ClickException(f"no company with id or NIT {ref!r}")
@@ -25,9 +29,11 @@ def _empresa_id(ref: str) -> int:
 
 @api_keys_group.command("create")
 @click.argument("empresa")
-@click.option("--nombre", default=None, help="A label for the key.")
+@click.option("--nombre", default=None, help="A label for the key (up to 120 characters).")
 def create(empresa: str, nombre: str | None) -> None:
     """Create a key for EMPRESA (id or NIT) and print it (shown only this once)."""
+    if nombre is not None and len(nombre) > 120:  # the column's size (as the HTTP schema checks)
+        raise click.BadParameter("at most 120 characters", param_hint="--nombre")
     row, key = api_keys.create_key(_empresa_id(empresa), nombre)
     click.echo(f"id={row.id} prefijo={row.prefijo}")
     click.echo(key)

@@ -160,3 +160,23 @@ def test_a_revoked_key_gets_no_cached_licence(app, client, admin_headers, licens
     response = client.get(url, headers={"X-API-Key": key})
     assert_error(response, 401, "no_autenticado")
     assert "X-Signature" not in response.headers
+
+
+# ---------------------------------------------------------------- CLI
+
+@pytest.mark.parametrize("ref", ["²", "١٢", str(HUGE)])
+def test_cli_odd_company_refs_are_a_clean_error(runner, make_empresa, ref):
+    make_empresa()
+    result = runner.invoke(args=["api-keys", "create", ref])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "no company" in result.output
+
+
+def test_cli_too_long_key_name_is_refused(runner, db, make_empresa):
+    from backend.models import ApiKey
+
+    empresa = make_empresa()
+    result = runner.invoke(args=["api-keys", "create", str(empresa.id), "--nombre", "n" * 121])
+    assert result.exit_code == 2 and "120" in result.output
+    assert db.session.query(ApiKey).count() == 0
