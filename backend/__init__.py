@@ -16,6 +16,12 @@ class JSONProvider(DefaultJSONProvider):
     ensure_ascii = False
     sort_keys = False
 
+    def loads(self, s, **kwargs):
+        """Strict decoding for `request.get_json()` too (too deep or invalid text: ValueError → 400)."""
+        from .json_codec import strict_loads
+
+        return strict_loads(s)
+
     @staticmethod
     def default(o):
         from decimal import Decimal

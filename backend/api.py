@@ -5,14 +5,20 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
-from marshmallow import Schema, fields
+from marshmallow import EXCLUDE, Schema, fields
+from webargs import core
 from webargs.flaskparser import FlaskParser
 
-from .errors import UnsupportedMediaType, handle_http_exception
+from .errors import BadRequest, UnsupportedMediaType, handle_http_exception
+from .json_codec import StrictJSONError, strict_loads
 
 
 class JsonOnlyParser(FlaskParser):
-    """Refuse a request body that is not JSON (415) instead of silently ignoring it."""
+    """Refuse a request body that is not JSON (415) instead of silently ignoring it, decode
+    it strictly (backend.json_codec), and ignore unknown query parameters: the contract
+    refuses unknown *body* fields, while SaaS instances may add cache-busting query strings."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": EXCLUDE}
 
     def _raw_load_json(self, req):
         if not req.is_json and (req.content_length or req.get_data(cache=True)):
@@ -20,7 +26,16 @@ class JsonOnlyParser(FlaskParser):
                 "El cuerpo debe ser JSON (Content-Type: application/json).",
                 details={"content_type": [req.mimetype or "ninguno"]},
             )
-        return super()._raw_load_json(req)
+        if not req.is_json:
+            return core.missing
+        try:
+            return strict_loads(req.get_data(cache=True))
+        except StrictJSONError as exc:
+            raise BadRequest(str(exc), code="solicitud_invalida",
+                             details={"json": [str(exc)]}) from exc
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadRequest("El cuerpo de la solicitud no es JSON válido.",
+                             code="solicitud_invalida", details={"json": ["JSON inválido."]}) from exc
 
 
 class Blueprint(_Blueprint):

@@ -85,8 +85,13 @@ class Config:
         self.FRONTEND_ORIGINS = _list("FRONTEND_ORIGINS", "http://localhost:4200,http://127.0.0.1:4200")
         self.FRONTEND_DIST = _env("FRONTEND_DIST", str(ROOT_DIR / "frontend" / "dist" / "frontend" / "browser"))
         self.FRONTEND_DEV_URL = _env("FRONTEND_DEV_URL", "http://localhost:4200")
+        # Public address of the SPA, for links in emails (never taken from the request's Host).
+        self.PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
 
         self.SAAS_API_KEY = _env("SAAS_API_KEY")
+        # The Ed25519 private key as PEM text (wins over the file): the way to give every app
+        # host the same key. Otherwise the file at LICENSE_SIGNING_KEY_PATH, created on first use.
+        self.LICENSE_SIGNING_KEY = _env("LICENSE_SIGNING_KEY")
         self.LICENSE_SIGNING_KEY_PATH = _env("LICENSE_SIGNING_KEY_PATH", str(INSTANCE_DIR / "license_ed25519.pem"))
         self.LICENSE_CACHE_SECONDS = _int("LICENSE_CACHE_SECONDS", 30)
 

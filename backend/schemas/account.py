@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from .auth import InputSchema
 from .base import BaseSchema
 from .validators import Country, Phone, Trimmed
 
 
-class ProfileUpdateSchema(InputSchema):
+class ProfileUpdateSchema(BaseSchema):
     """Personal fields only. `email`, `rol` and `empresa_id` are accepted and ignored (the
     SPA may send the whole `usuario` back); they are not changed here."""
 
@@ -23,7 +22,7 @@ class ProfileUpdateSchema(InputSchema):
     empresa_id = fields.Raw(load_only=True, metadata={"description": "Ignored."})
 
 
-class VerifyCodeSchema(InputSchema):
+class VerifyCodeSchema(BaseSchema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=16))
 
 
@@ -31,7 +30,7 @@ class ValidCodeSchema(BaseSchema):
     valid = fields.Boolean()
 
 
-class PasswordChangeSchema(InputSchema):
+class PasswordChangeSchema(BaseSchema):
     current_password = fields.String(required=True, load_only=True, metadata={"format": "password"})
     new_password = fields.String(required=True, load_only=True, metadata={"format": "password"})
     otp_code = fields.String(validate=validate.Length(min=1, max=16),

@@ -1,41 +1,13 @@
 """Bodies and answers of `/auth` (CONTRACT.md "Auth")."""
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from .base import BaseSchema
 from .usuario import UsuarioSchema
 from .validators import Email, Phone, Trimmed
 
 _SECRET = {"format": "password"}
-
-
-def is_text(value: str) -> bool:
-    """False for a string UTF-8 cannot encode: JSON allows lone surrogates ("\\ud800")."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-class InputSchema(BaseSchema):
-    """A request body whose strings must be real text: a lone surrogate is a 422 naming the
-    field, not a 500 from the database driver, the password hasher or the token signer."""
-
-    @pre_load
-    def _refuse_lone_surrogates(self, data, **kwargs):
-        if isinstance(data, dict):
-            bad = {_printable(key): ["No es texto Unicode válido."] for key, value in data.items()
-                   if not is_text(key) or (isinstance(value, str) and not is_text(value))}
-            if bad:
-                raise ValidationError(bad)
-        return data
-
-
-def _printable(key: str) -> str:
-    """A field name as it can be echoed in the error envelope ("\\ud800" escaped)."""
-    return key.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class LoginEmail(fields.String):
@@ -49,7 +21,7 @@ class LoginEmail(fields.String):
         return value
 
 
-class RegistroSchema(InputSchema):
+class RegistroSchema(BaseSchema):
     nombre = Trimmed(required=True, validate=validate.Length(max=150))
     email = Email(required=True, validate=validate.Length(max=255))
     password = fields.String(required=True, load_only=True, metadata=_SECRET)
@@ -70,13 +42,13 @@ class RegistroResponseSchema(BaseSchema):
     otp = fields.Nested(OtpSetupSchema, metadata={"description": "Only when `activar_otp` was true."})
 
 
-class ConfirmarRegistroSchema(InputSchema):
+class ConfirmarRegistroSchema(BaseSchema):
     registro_token = fields.String(required=True, validate=validate.Length(min=1, max=512))
     code = fields.String(required=True, validate=validate.Length(min=1, max=32),
                          metadata={"description": "The first TOTP code, or the emailed code."})
 
 
-class LoginSchema(InputSchema):
+class LoginSchema(BaseSchema):
     email = LoginEmail(required=True, validate=validate.Length(max=255))
     password = fields.String(required=True, load_only=True, metadata=_SECRET)
 
@@ -108,11 +80,11 @@ class SecondFactorMixin:
             raise ValidationError("Envíe otp_code o backup_code (uno de los dos).", "otp_code")
 
 
-class LoginOtpSchema(SecondFactorMixin, InputSchema):
+class LoginOtpSchema(SecondFactorMixin, BaseSchema):
     challenge_token = fields.String(required=True, validate=validate.Length(min=1, max=512))
 
 
-class OtpActivateSchema(InputSchema):
+class OtpActivateSchema(BaseSchema):
     otp_code = fields.String(required=True, validate=validate.Length(min=1, max=16))
 
 
@@ -121,7 +93,7 @@ class OtpActivatedSchema(BaseSchema):
     backup_codes = fields.List(fields.String())
 
 
-class OtpDisableSchema(SecondFactorMixin, InputSchema):
+class OtpDisableSchema(SecondFactorMixin, BaseSchema):
     password = fields.String(required=True, load_only=True, metadata=_SECRET)
 
 
@@ -129,11 +101,11 @@ class OtpStatusSchema(BaseSchema):
     otp_enabled = fields.Boolean()
 
 
-class ForgotSchema(InputSchema):
+class ForgotSchema(BaseSchema):
     email = LoginEmail(required=True, validate=validate.Length(max=255))
 
 
-class ResetSchema(InputSchema):
+class ResetSchema(BaseSchema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=512))
     password = fields.String(required=True, load_only=True, metadata=_SECRET)
     otp_code = fields.String(validate=validate.Length(min=1, max=16),

@@ -39,7 +39,6 @@ from sqlalchemy import select
 from ..auth import purpose_tokens
 from ..extensions import db, limiter
 from ..models import Usuario
-from ..schemas.auth import is_text
 from . import auth_log
 
 CHALLENGE_MAX_AGE = 300
@@ -55,16 +54,10 @@ def _rate(name: str):
 
 
 def _body() -> dict:
-    """The JSON object of the request, as far as the keys need it: anything else is {}, and
-    strings UTF-8 cannot encode (lone surrogates) are left out (the view refuses them)."""
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:  # absurdly nested JSON: not ours to parse, the view refuses it
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {key: value for key, value in data.items()
-            if not isinstance(value, str) or is_text(value)}
+    """The JSON object of the request, or {} (malformed bodies are refused by the strict
+    decoder in backend.json_codec before any key is read from them)."""
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
 
 
 def is_failure(response) -> bool:

@@ -1,6 +1,7 @@
 """Ed25519 signatures of licence answers.
 
-The private key lives in a PEM file (`LICENSE_SIGNING_KEY_PATH`). When the file is missing
+The private key comes from `LICENSE_SIGNING_KEY` (PEM text, the way to give several hosts one
+key), else from a PEM file (`LICENSE_SIGNING_KEY_PATH`). When the file is missing
 it is generated on first use: written to a temporary file (mode 0600) in the same folder,
 then hard-linked to the final name, which fails if another process got there first; every
 process then reads the one file that won, so all instances sign with the same key.
@@ -74,9 +75,13 @@ def _create_exclusive(path: Path, pem: bytes) -> None:
 def _load(path: Path) -> Signer:
     if not path.exists():
         _write_new_key(path)
-    private_key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    return _signer_from_pem(path.read_bytes(), str(path))
+
+
+def _signer_from_pem(pem: bytes, source: str) -> Signer:
+    private_key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(private_key, Ed25519PrivateKey):
-        raise RuntimeError(f"{path} does not hold an Ed25519 private key")
+        raise RuntimeError(f"{source} does not hold an Ed25519 private key")
     public_key = private_key.public_key()
     der = public_key.public_bytes(serialization.Encoding.DER,
                                   serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -86,14 +91,23 @@ def _load(path: Path) -> Signer:
 
 
 def get_signer(path: str | None = None) -> Signer:
-    """The signer for `path` (default: the app's LICENSE_SIGNING_KEY_PATH), loaded once."""
+    """The signer of LICENSE_SIGNING_KEY, else of the key file at `path` (default: the app's
+    LICENSE_SIGNING_KEY_PATH); loaded once."""
+    inline = None if path else current_app.config.get("LICENSE_SIGNING_KEY")
+    cache_key = f"inline:{hashlib.sha256(inline.encode()).hexdigest()}" if inline else None
     path = path or current_app.config["LICENSE_SIGNING_KEY_PATH"]
-    signer = _signers.get(path)
+    cache_key = cache_key or path
+    signer = _signers.get(cache_key)
     if signer is None:
         with _lock:
-            signer = _signers.get(path)
+            signer = _signers.get(cache_key)
             if signer is None:
-                signer = _signers[path] = _load(Path(path))
+                if inline:
+                    pem = inline.replace("\\n", "\n").encode("ascii")
+                    signer = _signer_from_pem(pem, "LICENSE_SIGNING_KEY")
+                else:
+                    signer = _load(Path(path))
+                _signers[cache_key] = signer
     return signer
 
 

@@ -162,3 +162,32 @@ def test_cors_preflight(client, app):
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == allowed
     assert "authorization" in response.headers["Access-Control-Allow-Headers"].lower()
+
+
+def test_deeply_nested_json_is_400(probe):
+    deep = "[" * 5000 + "]" * 5000
+    body = assert_error(probe.post("/_probe/echo", data=deep, content_type="application/json"),
+                        400, "solicitud_invalida")
+    assert body["details"] == {"json": ["JSON anidado demasiado profundo."]}
+
+
+def test_lone_surrogate_is_400_everywhere(probe):
+    response = probe.post("/_probe/echo", data='{"nombre": "a\\ud800b"}', content_type="application/json")
+    assert_error(response, 400, "solicitud_invalida")
+    key = probe.post("/_probe/echo", data='{"\\udfff": 1}', content_type="application/json")
+    assert_error(key, 400, "solicitud_invalida")
+
+
+def test_valid_escaped_unicode_still_accepted(probe):
+    response = probe.post("/_probe/echo", data='{"nombre": "Bogot\\u00e1 \\ud83d\\ude00"}',
+                          content_type="application/json")
+    assert response.status_code == 200
+    assert response.get_json() == {"nombre": "Bogotá 😀"}
+
+
+def test_get_json_is_strict_too(probe_app):
+    with probe_app.test_request_context("/", method="POST", data="[" * 3000 + "]" * 3000,
+                                        content_type="application/json"):
+        from flask import request
+
+        assert request.get_json(silent=True) is None
