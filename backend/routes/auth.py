@@ -34,6 +34,26 @@ def confirmar_registro(data):
     return auth_registro.confirm(data["registro_token"], data["code"])
 
 
+@blp.route("/registro/reenviar-codigo", methods=["POST"])
+@throttle.per_ip
+@throttle.registro_email_requests
+@blp.arguments(s.ReenviarCodigoSchema)
+@blp.response(202, s.ReenvioSchema)
+@blp.alt_response(400, description="`token_invalido`: bad or expired token, or a deactivated "
+                  "account (as /auth/registro/confirmar-otp).")
+@blp.alt_response(409, description="`cuenta_activa`: already activated; `otp_pendiente`: the "
+                  "registration chose 2FA and is confirmed with a TOTP code.")
+@blp.alt_response(429, description="More than AUTH_RATE_EMAIL_REQUESTS (default 5 per 15 "
+                  "minutes) for this account, or the per-IP limit; see `Retry-After`.")
+def reenviar_codigo(data):
+    """Email a new activation code for a pending registration (the previous code stops working).
+
+    For accounts registered with an emailed code (/auth/registro without `activar_otp`, or
+    /public/suscripcion) whose code expired, was burnt or never arrived. `enviado` is false
+    when the mail service is down (logged; ask again later)."""
+    return {"enviado": auth_registro.resend_code(data["registro_token"])}
+
+
 @blp.route("/login", methods=["POST"])
 @throttle.login_per_ip
 @throttle.account_ip_failures

@@ -48,6 +48,18 @@ class ConfirmarRegistroSchema(BaseSchema):
                          metadata={"description": "The first TOTP code, or the emailed code."})
 
 
+class ReenviarCodigoSchema(BaseSchema):
+    registro_token = fields.String(required=True, validate=validate.Length(min=1, max=512),
+                                   metadata={"description": "As answered by /auth/registro or "
+                                             "/public/suscripcion."})
+
+
+class ReenvioSchema(BaseSchema):
+    enviado = fields.Boolean(metadata={
+        "description": "True when the email was queued; false when the mail service failed "
+                       "(the new code exists: ask again later)."})
+
+
 class LoginSchema(BaseSchema):
     email = LoginEmail(required=True, validate=validate.Length(max=255))
     password = fields.String(required=True, load_only=True, metadata=_SECRET)

@@ -42,7 +42,7 @@ def register(nombre: str, email: str, password: str, telefono: str | None = None
         code = issue_activation_code(usuario)
     db.session.commit()
     if code is not None:
-        send_activation_email(usuario, code)
+        send_activation_email(usuario, code)  # a mail outage is logged, never a 500
     return {**answer, "usuario": usuario, "registro_token": registro_token(usuario)}
 
 
@@ -51,15 +51,46 @@ def _invalid_code() -> BadRequest:
                       details={"code": ["Código inválido."]})
 
 
+def _invalid_token() -> BadRequest:
+    return BadRequest("El token de registro no es válido o la cuenta ya está activa.",
+                      code="token_invalido", details={"registro_token": ["Token inválido."]})
+
+
+def _usuario_of(token: str) -> Usuario | None:
+    uid = usuario_id_from_registro_token(token)
+    return db.session.get(Usuario, uid) if isinstance(uid, int) else None
+
+
+def _awaits_totp(usuario: Usuario) -> bool:
+    """Registered with `activar_otp`: confirmed with the first TOTP code, not an emailed one."""
+    return bool(usuario.otp_secret_enc) and not usuario.otp_enabled
+
+
+def resend_code(token: str) -> bool:
+    """Email a fresh activation code for the pending account of `token` (the earlier code
+    stops working). 400 `token_invalido` for a bad, expired or deactivated account's token,
+    409 `cuenta_activa` once activated, 409 `otp_pendiente` for a TOTP registration.
+    Returns whether the email could be queued (an outage is logged, not raised)."""
+    usuario = _usuario_of(token)
+    if usuario is None or not usuario.is_active:
+        raise _invalid_token()
+    if not usuario.pendiente_activacion:
+        raise Conflict("La cuenta ya está activa; inicie sesión.", code="cuenta_activa")
+    if _awaits_totp(usuario):
+        raise Conflict("Esta cuenta se activa con el código de su aplicación de autenticación, "
+                       "no con un código por correo.", code="otp_pendiente")
+    code = issue_activation_code(usuario)
+    db.session.commit()
+    return send_activation_email(usuario, code)
+
+
 def confirm(token: str, code: str) -> dict:
     """Activate the pending account of `token` with its TOTP or emailed code; sign it in."""
-    uid = usuario_id_from_registro_token(token)
-    usuario = db.session.get(Usuario, uid) if isinstance(uid, int) else None
+    usuario = _usuario_of(token)
     if usuario is None or not usuario.pendiente_activacion or not usuario.is_active:
-        raise BadRequest("El token de registro no es válido o la cuenta ya está activa.",
-                         code="token_invalido", details={"registro_token": ["Token inválido."]})
+        raise _invalid_token()
     backup_codes = None
-    if usuario.otp_secret_enc and not usuario.otp_enabled and otp.verify_totp(usuario, code):
+    if _awaits_totp(usuario) and otp.verify_totp(usuario, code):
         usuario.otp_enabled = True
         backup_codes = otp.issue_backup_codes(usuario)
     elif email_codes.check_code(usuario, PropositoCodigo.ACTIVACION, code):

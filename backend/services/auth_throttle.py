@@ -25,7 +25,9 @@ blocked request is refused before the password is looked at, so a 429 never tell
 an account exists. Codes and tokens (registration, reset, password-change code, OTP
 management) are keyed by the user they belong to: `AUTH_RATE_CODE_FAILURES` (10 per
 15 minutes). Requests for emails are capped per account (`AUTH_RATE_EMAIL_REQUESTS`,
-5 per 15 minutes) besides the per-IP limit.
+5 per 15 minutes: the email for /auth/password/forgot, the registration token's user for
+/auth/registro/reenviar-codigo, the bearer's user for the account codes) besides the per-IP
+limit.
 """
 from __future__ import annotations
 
@@ -171,6 +173,8 @@ account_failures = limiter.shared_limit(
 )
 
 email_requests = limiter.limit(_rate("AUTH_RATE_EMAIL_REQUESTS"), key_func=email_request_key)
+
+registro_email_requests = limiter.limit(_rate("AUTH_RATE_EMAIL_REQUESTS"), key_func=registro_key)
 
 registro_failures = limiter.limit(_rate("AUTH_RATE_CODE_FAILURES"), key_func=registro_key,
                                   deduct_when=is_failure)

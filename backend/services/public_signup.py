@@ -8,7 +8,6 @@ The activation code is emailed only after the commit.
 from __future__ import annotations
 
 import calendar
-import logging
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -33,8 +32,6 @@ from ..models import (
 from . import registro
 from .common import get_or_404
 from .passwords import check_password_rule, hash_password
-
-log = logging.getLogger("backend.api")
 
 
 # ---------------------------------------------------------------- catalogue
@@ -136,9 +133,6 @@ def suscribir(empresa_data: dict, usuario_data: dict, plan_id: int, periodo: Per
         db.session.rollback()
         message = str(exc.orig).lower()
         raise (_email_conflict() if "email" in message else _nit_conflict()) from exc
-    try:
-        registro.send_activation_email(usuario, code)
-    except Exception:  # noqa: BLE001 - the account exists; the code can be sent again
-        log.exception("activation email for usuario %s could not be queued", usuario.id)
+    registro.send_activation_email(usuario, code)  # never raises: a failure is only logged
     return {"empresa": empresa, "usuario": usuario, "suscripcion": suscripcion,
             "registro_token": registro.registro_token(usuario)}
