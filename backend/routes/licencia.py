@@ -1,7 +1,6 @@
 """Licence API for the SaaS instances (`/api`): signed answers (see services.signing)."""
 from __future__ import annotations
 
-from flask import request
 from marshmallow import ValidationError
 
 from ..api import API_KEY, BEARER, Blueprint
@@ -24,16 +23,11 @@ SIGNED = {"X-Signature": {"description": "Base64 Ed25519 signature of the exact 
                           "schema": {"type": "string"}}}
 
 
-def _nonce(data: dict | None) -> str | None:
+def _nonce(body: dict | None, query: dict) -> str | None:
     """The caller's nonce: from the JSON body, else from the query string (both validated)."""
-    if data and data.get("nonce") is not None:
-        return data["nonce"]
-    if "nonce" not in request.args:
-        return None
-    try:
-        return NonceQuerySchema().load({"nonce": request.args["nonce"]})["nonce"]
-    except ValidationError as exc:  # raised outside webargs: map it to the 422 envelope here
-        raise ValidationFailed(details=exc.messages) from exc
+    if body and body.get("nonce") is not None:
+        return body["nonce"]
+    return query.get("nonce")
 
 
 def _nit(raw: str) -> str:
@@ -84,37 +78,38 @@ def suscripcion_activa(query: dict, nit: str):
     subscriptions or the catalogue invalidates them (a version key, in Redis when configured).
     """
     answer = _licence_for_api_caller(_nit(nit))
-    return signing.signed_json(licencia.with_error_keys(answer), licencia.http_status(answer),
-                               query.get("nonce"))
+    return signing.signed_json(licencia.with_error_keys(answer, answer["codigo"]),
+                               licencia.http_status(answer), query.get("nonce"))
 
 
 @blp.route("/verificar-licencia", methods=["POST"])
 @auth_required()
 @blp.doc(security=BEARER)
 @blp.arguments(VerificarLicenciaSchema, required=False)
+@blp.arguments(NonceQuerySchema, location="query")
 @blp.response(200, LicenciaSchema, headers=SIGNED)
 @blp.alt_response(404, schema=LicenciaSchema, description="The user has no company (signed).")
-def verificar_licencia(data: dict):
+def verificar_licencia(data: dict, query: dict):
     """The licence of the signed-in user's company (signed; `nonce` in body or query is echoed)."""
     answer = licencia.licencia_por_empresa_id(current_usuario().empresa_id)
-    return signing.signed_json(licencia.with_error_keys(answer), licencia.http_status(answer),
-                               _nonce(data))
+    return signing.signed_json(licencia.with_error_keys(answer, answer["codigo"]),
+                               licencia.http_status(answer), _nonce(data, query))
 
 
 @blp.route("/verificar-servicios-activos", methods=["POST"])
 @api_key_required
 @blp.doc(security=API_KEY)
 @blp.arguments(VerificarServiciosSchema)
+@blp.arguments(NonceQuerySchema, location="query")
 @blp.response(200, ServiciosActivosSchema, headers=SIGNED)
 @blp.alt_response(404, schema=ServiciosActivosSchema, description="Unknown NIT (signed).")
-def verificar_servicios_activos(data: dict):
+def verificar_servicios_activos(data: dict, query: dict):
     """Whether each named service is granted by the plan of the company's valid subscription."""
     answer = _licence_for_api_caller(data["nit"])
     body = {"nit": data["nit"], "codigo": answer["codigo"],
             "servicios": licencia.servicios_activos(answer, data["servicios"])}
-    if answer["codigo"] == licencia.EMPRESA_NO_ENCONTRADA:
-        body = {"error": "no_encontrado", "message": licencia.MENSAJES[answer["codigo"]], **body}
-    return signing.signed_json(body, licencia.http_status(answer), _nonce(data))
+    return signing.signed_json(licencia.with_error_keys(body, answer["codigo"]),
+                               licencia.http_status(answer), _nonce(data, query))
 
 
 @blp.route("/public-key", methods=["GET"])

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import RefreshToken, SesionAuth, Usuario, utcnow
 from ..models.seguridad import DesafioLogin
 from . import auth_log, otp
-from .auth_throttle import CHALLENGE_MAX_AGE, challenge_user_id, normalize_email
+from .auth_throttle import CHALLENGE_MAX_AGE, normalize_email
 from .mail import send_email
 from .passwords import burn_password_check, verify_password
 
@@ -100,9 +100,9 @@ def _challenge_failed(usuario: Usuario | None, detalle: str) -> Unauthorized:
 def login_otp(challenge_token: str, otp_code: str | None, backup_code: str | None) -> dict:
     """Answer a TOTP challenge with a TOTP or backup code; the challenge works once."""
     payload = purpose_tokens.unsign(purpose_tokens.LOGIN_CHALLENGE, challenge_token, CHALLENGE_MAX_AGE)
-    uid = challenge_user_id(challenge_token)
+    uid = payload.get("uid") if payload else None
     cid = payload.get("cid") if payload else None
-    usuario = db.session.get(Usuario, uid) if uid is not None else None
+    usuario = db.session.get(Usuario, uid) if isinstance(uid, int) else None
     desafio = db.session.get(DesafioLogin, cid) if isinstance(cid, str) else None
     if (usuario is None or desafio is None or desafio.usuario_id != usuario.id
             or desafio.used_at is not None or desafio.expires_at <= utcnow()):

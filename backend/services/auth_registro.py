@@ -2,24 +2,25 @@
 chose two-factor authentication, by the first TOTP code (then backup codes are shown once)."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from ..errors import BadRequest, Conflict
 from ..extensions import db
 from ..models import PropositoCodigo, Rol, Usuario
 from . import auth_log, email_codes, otp
 from .auth import complete_login
+from .common import ensure_unique
 from .passwords import check_password_rule, hash_password
 from .registro import (
-    issue_activation_code, registro_token, send_activation_email, usuario_id_from_registro_token,
+    issue_activation_code,
+    registro_token,
+    send_activation_email,
+    usuario_id_from_registro_token,
 )
 
 
 def ensure_email_free(email: str) -> None:
     """409 `email_en_uso` when an account already has this email."""
-    if db.session.scalar(select(Usuario.id).where(Usuario.email == email)) is not None:
-        raise Conflict("Ya existe una cuenta con ese correo.", code="email_en_uso",
-                       details={"email": ["Ya está registrado."]})
+    ensure_unique(Usuario.email, email, "Ya existe una cuenta con ese correo.", code="email_en_uso",
+                  detail="Ya está registrado.")
 
 
 def register(nombre: str, email: str, password: str, telefono: str | None = None,

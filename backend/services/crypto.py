@@ -7,6 +7,8 @@ secrets unreadable: users then set up 2FA again.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -25,6 +27,13 @@ def _fernet_for(secret_key: str) -> Fernet:
 
 def _fernet() -> Fernet:
     return _fernet_for(current_app.config["SECRET_KEY"])
+
+
+def keyed_digest(value: str) -> str:
+    """HMAC-SHA256 (hex) of `value` keyed with SECRET_KEY: for codes stored as hashes, so a
+    database dump alone cannot be searched or brute-forced for them."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
 def encrypt(plaintext: str) -> str:

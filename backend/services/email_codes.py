@@ -1,16 +1,15 @@
 """Codes and tokens sent by email: stored hashed, single use, short-lived, few attempts."""
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import CodigoEmail, PropositoCodigo, Usuario, utcnow
+from .crypto import keyed_digest
 
 CODE_TTL = timedelta(minutes=10)
 RESET_TTL = timedelta(minutes=30)
@@ -19,8 +18,7 @@ MAX_ATTEMPTS = 5
 
 def _digest(secret: str) -> str:
     # Keyed so a database dump alone cannot brute-force the six-digit space offline.
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
+    return keyed_digest(secret)
 
 
 def _invalidate_previous(usuario: Usuario, proposito: PropositoCodigo) -> None:

@@ -168,11 +168,12 @@ def http_status(licencia: dict) -> int:
     return 404 if licencia["codigo"] == EMPRESA_NO_ENCONTRADA else 200
 
 
-def with_error_keys(licencia: dict) -> dict:
-    """The 404 licence also carries the error envelope's keys, so generic clients read it."""
-    if licencia["codigo"] == EMPRESA_NO_ENCONTRADA:
-        return {"error": "no_encontrado", "message": MENSAJES[EMPRESA_NO_ENCONTRADA], **licencia}
-    return licencia
+def with_error_keys(body: dict, codigo: str) -> dict:
+    """A 404 answer (unknown NIT) also carries the error envelope's keys, so generic clients
+    read it; any other answer is returned as it is."""
+    if codigo == EMPRESA_NO_ENCONTRADA:
+        return {"error": "no_encontrado", "message": MENSAJES[EMPRESA_NO_ENCONTRADA], **body}
+    return body
 
 
 def servicios_activos(licencia: dict, nombres: list[str]) -> dict:

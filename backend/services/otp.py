@@ -7,7 +7,6 @@ so two concurrent requests cannot both use the same code.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -16,7 +15,7 @@ import time
 import pyotp
 import segno
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 
 from ..extensions import db
 from ..models import CodigoRespaldo, Usuario, utcnow
@@ -108,9 +107,7 @@ def _normalize_backup(code: str) -> str:
 
 
 def _backup_digest(code: str) -> str:
-    # Keyed hash: a database dump alone cannot be searched for the codes.
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, b"backup:" + _normalize_backup(code).encode(), hashlib.sha256).hexdigest()
+    return crypto.keyed_digest("backup:" + _normalize_backup(code))
 
 
 def issue_backup_codes(usuario: Usuario) -> list[str]:
@@ -129,17 +126,12 @@ def use_backup_code(usuario: Usuario, code: str | None) -> bool:
     """True when `code` is one of the user's unused backup codes, which is then spent."""
     if not code or len(_normalize_backup(code)) != 10:
         return False
-    digest = _backup_digest(code)
-    row_id = db.session.scalar(
-        select(CodigoRespaldo.id).where(CodigoRespaldo.usuario_id == usuario.id,
-                                        CodigoRespaldo.code_hash == digest,
-                                        CodigoRespaldo.used_at.is_(None))
-    )
-    if row_id is None:
-        return False
+    # One conditional UPDATE finds and spends the code, so two requests cannot both use it.
     result = db.session.execute(
         update(CodigoRespaldo)
-        .where(CodigoRespaldo.id == row_id, CodigoRespaldo.used_at.is_(None))
+        .where(CodigoRespaldo.usuario_id == usuario.id,
+               CodigoRespaldo.code_hash == _backup_digest(code),
+               CodigoRespaldo.used_at.is_(None))
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     )

@@ -7,9 +7,6 @@ The activation code is emailed only after the commit.
 """
 from __future__ import annotations
 
-import calendar
-from datetime import date, timedelta
-
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -32,7 +29,7 @@ from ..models import (
 from . import registro
 from .common import get_or_404
 from .passwords import check_password_rule, hash_password
-
+from .suscripciones import fin_de_periodo
 
 # ---------------------------------------------------------------- catalogue
 
@@ -69,16 +66,6 @@ def empresa_publica(empresa_id: int) -> Empresa:
 
 
 # ---------------------------------------------------------------- sign-up
-
-def add_period(inicio: date, periodo: Periodo) -> date:
-    """The end date of one period starting on `inicio` (same day next month/year, clamped,
-    minus one day, so consecutive periods do not overlap)."""
-    months = 12 if periodo == Periodo.ANUAL else 1
-    month_index = inicio.month - 1 + months
-    year, month = inicio.year + month_index // 12, month_index % 12 + 1
-    day = min(inicio.day, calendar.monthrange(year, month)[1])
-    return date(year, month, day) - timedelta(days=1)
-
 
 def _plan_for_signup(plan_id: int) -> Plan:
     plan = db.session.get(Plan, plan_id)
@@ -122,7 +109,7 @@ def suscribir(empresa_data: dict, usuario_data: dict, plan_id: int, periodo: Per
         hoy = utcnow().date()  # UTC, as the licence check reads it
         suscripcion = Suscripcion(
             empresa_id=empresa.id, plan_id=plan.id, periodo=periodo, fecha_inicio=hoy,
-            fecha_fin=add_period(hoy, periodo), estado=EstadoSuscripcion.INACTIVA,
+            fecha_fin=fin_de_periodo(hoy, periodo), estado=EstadoSuscripcion.INACTIVA,
             precio_pagado=plan.precio(periodo), notas="Alta desde el sitio público.",
         )
         db.session.add(suscripcion)
