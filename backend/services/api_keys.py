@@ -18,7 +18,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import AccionAuditoria, ApiKey, Empresa, utcnow
 from .audit import record, snapshot
-from .common import get_or_404, is_db_id
+from .common import create_audited, get_or_404, is_db_id
 
 KEY_RE = re.compile(r"^sk_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$")
 # `last_used_at` is refreshed at most this often, so the hot path rarely writes.
@@ -65,12 +65,8 @@ def create_key(empresa_id: int, nombre: str | None = None,
     """Create and commit a key for the company; returns the row and the full key (shown once)."""
     get_empresa(empresa_id)
     key, prefijo = generate_key()
-    row = ApiKey(empresa_id=empresa_id, nombre=nombre or None, prefijo=prefijo,
-                 key_hash=hash_key(key), creado_por=creado_por)
-    db.session.add(row)
-    db.session.flush()
-    record(AccionAuditoria.CREAR, row)
-    db.session.commit()
+    row = create_audited(ApiKey(empresa_id=empresa_id, nombre=nombre or None, prefijo=prefijo,
+                                key_hash=hash_key(key), creado_por=creado_por))
     return row, key
 
 

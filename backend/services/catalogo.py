@@ -20,7 +20,9 @@ from ..models import (
 )
 from ..pagination import paginate
 from .audit import record, snapshot
-from .common import create_audited, ensure_unique, get_or_404, is_db_id, update_audited
+from .common import (
+    create_audited, delete_audited, ensure_unique, get_or_404, is_db_id, update_audited,
+)
 
 CON_SERVICIOS = selectinload(Plan.plan_servicios).selectinload(PlanServicio.servicio)
 
@@ -80,10 +82,7 @@ def eliminar_plan(plan_id: int) -> None:
     en_uso = db.session.scalar(select(func.count()).where(Suscripcion.plan_id == plan.id))
     if en_uso:
         raise Conflict(f"El plan tiene {en_uso} suscripción(es); desactívelo en lugar de eliminarlo.")
-    antes = {**snapshot(plan), "servicios": _servicios_json(plan)}
-    record(AccionAuditoria.ELIMINAR, plan, antes=antes)
-    db.session.delete(plan)
-    db.session.commit()
+    delete_audited(plan, antes={**snapshot(plan), "servicios": _servicios_json(plan)})
 
 
 def _servicios_json(plan: Plan) -> list[dict]:
@@ -121,9 +120,7 @@ def eliminar_servicio(servicio_id: int) -> None:
     if planes:
         raise Conflict(f"El servicio está incluido en {planes} plan(es); quítelo de ellos "
                        "o desactívelo en lugar de eliminarlo.")
-    record(AccionAuditoria.ELIMINAR, servicio, antes=snapshot(servicio))
-    db.session.delete(servicio)
-    db.session.commit()
+    delete_audited(servicio)
 
 
 # ---------------------------------------------------------------- a plan's services
@@ -177,30 +174,17 @@ def agregar_servicio(plan_id: int, servicio_id: int, cantidad: int) -> PlanServi
     obtener_servicio(servicio_id)
     if db.session.get(PlanServicio, (plan_id, servicio_id)) is not None:
         raise Conflict("El plan ya incluye ese servicio; use PUT para cambiar la cantidad.")
-    ps = PlanServicio(plan_id=plan_id, servicio_id=servicio_id, cantidad=cantidad)
-    db.session.add(ps)
-    db.session.flush()
-    record(AccionAuditoria.CREAR, ps)
-    db.session.commit()
-    return ps
+    return create_audited(PlanServicio(plan_id=plan_id, servicio_id=servicio_id, cantidad=cantidad))
 
 
 def cambiar_cantidad(plan_id: int, servicio_id: int, cantidad: int) -> PlanServicio:
     ps = _plan_servicio(plan_id, servicio_id)
-    if ps.cantidad != cantidad:
-        antes = snapshot(ps)
-        ps.cantidad = cantidad
-        db.session.flush()
-        record(AccionAuditoria.ACTUALIZAR, ps, antes=antes)
-        db.session.commit()
+    update_audited(ps, {"cantidad": cantidad})
     return ps
 
 
 def quitar_servicio(plan_id: int, servicio_id: int) -> None:
-    ps = _plan_servicio(plan_id, servicio_id)
-    record(AccionAuditoria.ELIMINAR, ps, antes=snapshot(ps))
-    db.session.delete(ps)
-    db.session.commit()
+    delete_audited(_plan_servicio(plan_id, servicio_id))
 
 
 def resumen(page: int = 1, per_page: int = 20) -> dict:

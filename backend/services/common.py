@@ -45,6 +45,13 @@ def create_audited(instance):
     return instance
 
 
+def delete_audited(instance, antes: dict | None = None) -> None:
+    """Write the `eliminar` audit row (`antes` defaults to the row's snapshot), delete, commit."""
+    record(AccionAuditoria.ELIMINAR, instance, antes=antes if antes is not None else snapshot(instance))
+    db.session.delete(instance)
+    db.session.commit()
+
+
 def update_audited(instance, values: dict, accion: AccionAuditoria = AccionAuditoria.ACTUALIZAR,
                    whole_record: bool = False) -> bool:
     """Apply `values`; when something changed, audit (old and new values) and commit.

@@ -35,7 +35,7 @@ from ..models import (
 )
 from ..pagination import paginate
 from .audit import record, snapshot
-from .common import get_or_404, is_db_id
+from .common import create_audited, get_or_404, is_db_id
 
 ACTIVA, INACTIVA = EstadoSuscripcion.ACTIVA, EstadoSuscripcion.INACTIVA
 SUSPENDIDA, CANCELADA = EstadoSuscripcion.SUSPENDIDA, EstadoSuscripcion.CANCELADA
@@ -117,16 +117,11 @@ def crear(datos: dict, actor: Usuario) -> Suscripcion:
         raise Conflict("El plan no está activo.", details={"plan_id": [plan.id]})
     _verificar_activacion(empresa)
     inicio = datos.pop("fecha_inicio", None) or hoy()
-    suscripcion = Suscripcion(
+    return create_audited(Suscripcion(
         **datos, fecha_inicio=inicio, fecha_fin=fin_de_periodo(inicio, datos["periodo"]),
         estado=ACTIVA, creado_por=actor.id,
         precio_pagado=precio_con_descuento(plan, datos["periodo"], datos["porcentaje_descuento"]),
-    )
-    db.session.add(suscripcion)
-    db.session.flush()
-    record(AccionAuditoria.CREAR, suscripcion)
-    db.session.commit()
-    return suscripcion
+    ))
 
 
 def _transicion(suscripcion_id: int, accion: str) -> tuple[Suscripcion, dict]:

@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models import AccionAuditoria, Empresa, Rol, Usuario
 from ..pagination import paginate
 from .audit import record, snapshot
-from .common import create_audited, ensure_unique, get_or_404
+from .common import create_audited, delete_audited, ensure_unique, get_or_404
 from .passwords import check_password_rule, hash_password
 
 
@@ -105,9 +105,7 @@ def eliminar(usuario_id: int, actor: Usuario) -> None:
     if usuario.id == actor.id:
         raise Conflict("No puede eliminar su propia cuenta.")
     revoke_user_sessions(usuario.id, "usuario_eliminado")
-    record(AccionAuditoria.ELIMINAR, usuario, antes=snapshot(usuario))
-    db.session.delete(usuario)
-    db.session.commit()
+    delete_audited(usuario)
 
 
 def _guardar(usuario: Usuario, antes: dict) -> None:
