@@ -62,7 +62,7 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401 - every table on the metadata
-    from .api import api, register_security_schemes
+    from .api import api, register_security_schemes, register_url_converters
     from .auth import jwt_errors, tokens  # noqa: F401 - registers the JWT callbacks
     from .celery_app import celery_init_app
     from .extensions import cors, db, jwt, limiter, migrate
@@ -79,6 +79,7 @@ def register_extensions(app: Flask) -> None:
                                   "Content-Disposition"],
                   allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-API-Key",
                                  "X-Empresa-Id"])
+    register_url_converters(app)
     api.init_app(app)
     register_security_schemes()
     celery_init_app(app)

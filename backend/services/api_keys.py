@@ -18,7 +18,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import AccionAuditoria, ApiKey, Empresa, utcnow
 from .audit import record, snapshot
-from .common import create_audited, get_or_404, is_db_id
+from .common import create_audited, get_or_404
 
 KEY_RE = re.compile(r"^sk_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$")
 # `last_used_at` is refreshed at most this often, so the hot path rarely writes.
@@ -78,7 +78,7 @@ def keys_of(empresa_id: int):
 
 def revoke_key(empresa_id: int, key_id: int) -> ApiKey:
     """Revoke one key of the company (idempotent); 404 for a key of another company."""
-    row = db.session.get(ApiKey, key_id) if is_db_id(key_id) else None
+    row = db.session.get(ApiKey, key_id)
     if row is None or row.empresa_id != empresa_id:
         raise NotFound("La API key no existe.")
     if row.revoked_at is None:

@@ -21,7 +21,7 @@ from ..models import (
 from ..pagination import paginate
 from .audit import record, snapshot
 from .common import (
-    create_audited, delete_audited, ensure_unique, get_or_404, is_db_id, update_audited,
+    create_audited, delete_audited, ensure_unique, get_or_404, update_audited,
 )
 
 CON_SERVICIOS = selectinload(Plan.plan_servicios).selectinload(PlanServicio.servicio)
@@ -61,9 +61,7 @@ def listar_planes(q: str | None = None, activo: bool | None = None, page: int = 
 
 
 def obtener_plan(plan_id: int) -> Plan:
-    plan = None
-    if is_db_id(plan_id):
-        plan = db.session.scalar(select(Plan).options(CON_SERVICIOS).where(Plan.id == plan_id))
+    plan = db.session.scalar(select(Plan).options(CON_SERVICIOS).where(Plan.id == plan_id))
     if plan is None:
         raise NotFound("El plan no existe.")
     return plan

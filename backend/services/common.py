@@ -12,14 +12,14 @@ from .audit import record, snapshot
 
 
 def is_db_id(ident) -> bool:
-    """Whether `ident` can be a row id at all. A path id beyond the INT range is simply
-    unknown (404); passed to the database it would overflow the SQLite driver (500)."""
+    """Whether `ident` can be a row id at all (for ids typed outside HTTP, e.g. the CLI; path
+    ids are bounded by backend.api.DbIdConverter and body ids by schemas.base.Id)."""
     return isinstance(ident, int) and 0 < ident <= MAX_INT
 
 
 def get_or_404(model, ident, message: str):
     """The row of `model` with primary key `ident`, else 404 with `message`."""
-    instance = db.session.get(model, ident) if is_db_id(ident) else None
+    instance = db.session.get(model, ident)
     if instance is None:
         raise NotFound(message)
     return instance

@@ -35,7 +35,7 @@ from ..models import (
 )
 from ..pagination import paginate
 from .audit import record, snapshot
-from .common import create_audited, get_or_404, is_db_id
+from .common import create_audited, get_or_404
 
 ACTIVA, INACTIVA = EstadoSuscripcion.ACTIVA, EstadoSuscripcion.INACTIVA
 SUSPENDIDA, CANCELADA = EstadoSuscripcion.SUSPENDIDA, EstadoSuscripcion.CANCELADA
@@ -195,7 +195,7 @@ def cambiar_renovacion_automatica(suscripcion_id: int, usuario: Usuario, valor: 
     suscripcion = db.session.scalar(
         select(Suscripcion).options(CON_SERVICIOS)
         .where(Suscripcion.id == suscripcion_id, Suscripcion.empresa_id == usuario.empresa_id)
-    ) if usuario.empresa_id is not None and is_db_id(suscripcion_id) else None
+    ) if usuario.empresa_id is not None else None
     if suscripcion is None:
         raise NotFound("La suscripción no existe.")
     if suscripcion.estado == CANCELADA:
