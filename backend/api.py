@@ -2,7 +2,6 @@
 non-JSON bodies with 415, and security schemes for the spec."""
 from __future__ import annotations
 
-from flask import request
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from marshmallow import EXCLUDE, Schema, fields
@@ -96,7 +95,3 @@ def register_security_schemes() -> None:
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
 
-
-def wants_json_body() -> bool:
-    """True for requests that carry a JSON body (used by views that accept multipart too)."""
-    return request.is_json

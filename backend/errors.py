@@ -110,14 +110,12 @@ def flatten_validation_messages(messages) -> dict:
     details: dict = {}
     if not isinstance(messages, dict):
         return {"_schema": messages if isinstance(messages, list) else [str(messages)]}
-    for location, fields in messages.items():
+    for fields in messages.values():
         if isinstance(fields, dict):
             for field, errors in fields.items():
-                details.setdefault(field, [])
-                details[field].extend(_as_list(errors))
+                details.setdefault(field, []).extend(_as_list(errors))
         else:
             details.setdefault("_schema", []).extend(_as_list(fields))
-            _ = location
     return details
 
 

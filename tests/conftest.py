@@ -2,7 +2,6 @@
 says so), tables emptied after every test, and helpers to sign in."""
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -13,7 +12,7 @@ from backend import create_app
 from backend.config import TestingConfig
 from backend.extensions import db as _db
 from backend.models import (
-    Empresa, Plan, PlanServicio, Rol, Servicio, SesionAuth, Suscripcion, Usuario,
+    Empresa, Plan, PlanServicio, Rol, Servicio, Suscripcion, Usuario,
 )
 
 PASSWORD = "Secreta#123"
@@ -217,5 +216,3 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
         assert body["error"] == code, body
     return body
 
-
-__all__ = ["PASSWORD", "assert_error", "make_config", "SesionAuth", "os"]

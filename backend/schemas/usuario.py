@@ -23,7 +23,3 @@ class UsuarioSchema(BaseSchema):
     email_verificado = fields.Boolean()
     created_at = UTCDateTime(dump_only=True)
 
-
-def dump_usuario(usuario) -> dict:
-    """The contract's `usuario` object for one user."""
-    return UsuarioSchema().dump(usuario)

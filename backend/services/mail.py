@@ -5,12 +5,14 @@ from flask import render_template
 
 
 def render_email(template: str, **context) -> dict:
-    """Render the HTML and text bodies; the subject is the text template's first line."""
+    """Render the HTML and text bodies; the subject is the text template's first line,
+    written `Subject: ...` (every template in templates/emails/ has one)."""
     text = render_template(f"emails/{template}.txt", **context)
     html = render_template(f"emails/{template}.html", **context)
     first_line, _, body = text.partition("\n")
-    subject = first_line.removeprefix("Subject:").strip() if first_line.startswith("Subject:") else template
-    return {"subject": subject, "text": body.lstrip("\n") if first_line.startswith("Subject:") else text,
+    if not first_line.startswith("Subject:"):
+        raise ValueError(f"templates/emails/{template}.txt must start with a 'Subject:' line")
+    return {"subject": first_line.removeprefix("Subject:").strip(), "text": body.lstrip("\n"),
             "html": html}
 
 
