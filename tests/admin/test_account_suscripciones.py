@@ -66,7 +66,7 @@ def test_patch_renovacion_automatica(client, cliente, cliente_headers, mias, db,
 
 
 def test_patch_refusals(client, cliente_headers, admin_headers, mias, make_empresa, make_plan,
-                        make_suscripcion, db):
+                        make_suscripcion, db, audit_rows):
     ajena = make_suscripcion(make_empresa(), make_plan(nombre="Ajeno"))
     assert_error(client.patch(f"/account/subscriptions/{ajena.id}",
                               json={"renovacion_automatica": True}, headers=cliente_headers),
@@ -92,3 +92,6 @@ def test_patch_refusals(client, cliente_headers, admin_headers, mias, make_empre
     assert_error(client.patch(f"/account/subscriptions/{mias[1].id}",
                               json={"renovacion_automatica": True}, headers=cliente_headers),
                  409, "conflicto")
+    db.session.expire_all()
+    assert [s.renovacion_automatica for s in db.session.query(Suscripcion)] == [False] * 3
+    assert audit_rows("suscripciones") == []

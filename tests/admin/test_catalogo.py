@@ -49,11 +49,15 @@ def test_create_plan_invalid(client, admin_headers, db, payload, field):
     assert db.session.query(Plan).count() == 0
 
 
-def test_create_plan_duplicate_name(client, admin_headers, make_plan):
-    make_plan(nombre="Pro")
+def test_create_plan_duplicate_name(client, admin_headers, make_plan, db, audit_rows):
+    existing = make_plan(nombre="Pro")
     body = assert_error(client.post("/admin/planes", json=PLAN, headers=admin_headers),
                         409, "conflicto")
     assert "nombre" in body["details"]
+    db.session.expire_all()
+    assert [p.id for p in db.session.scalars(select(Plan))] == [existing.id]
+    assert db.session.get(Plan, existing.id).descripcion is None
+    assert audit_rows("planes") == []
 
 
 def test_list_plans_with_services_and_filters(client, admin_headers, make_plan):
@@ -99,11 +103,14 @@ def test_update_keeps_fields_not_sent(client, admin_headers, make_plan, db):
     assert (plan.descripcion, plan.seleccionado, plan.activo) == ("Nuevo", True, False)
 
 
-def test_update_plan_to_taken_name(client, admin_headers, make_plan):
+def test_update_plan_to_taken_name(client, admin_headers, make_plan, db, audit_rows):
     make_plan(nombre="A")
     plan = make_plan(nombre="B")
     assert_error(client.put(f"/admin/planes/{plan.id}", json={"nombre": "A"}, headers=admin_headers),
                  409, "conflicto")
+    db.session.expire_all()
+    assert db.session.get(Plan, plan.id).nombre == "B"
+    assert audit_rows("planes", plan.id) == []
 
 
 def test_delete_plan_refused_while_subscribed(client, admin_headers, make_plan, empresa,
@@ -155,11 +162,12 @@ def test_servicio_crud_toggle_and_audit(client, admin_headers, db, audit_rows):
     assert audit_rows("servicios", sid)[-1].accion == "eliminar"
 
 
-def test_servicio_refusals(client, admin_headers, db, make_plan):
+def test_servicio_refusals(client, admin_headers, db, make_plan, audit_rows):
     make_plan(nombre="P", servicios={"Facturas": 1})
     servicio = db.session.scalar(select(Servicio).where(Servicio.nombre == "Facturas"))
     assert_error(client.post("/admin/servicios", json={"nombre": "Facturas"}, headers=admin_headers),
                  409, "conflicto")
+    assert db.session.query(Servicio).count() == 1
     assert_error(client.delete(f"/admin/servicios/{servicio.id}", headers=admin_headers),
                  409, "conflicto")
     assert db.session.get(Servicio, servicio.id) is not None
@@ -169,6 +177,9 @@ def test_servicio_refusals(client, admin_headers, db, make_plan):
     body = assert_error(client.put(f"/admin/servicios/{servicio.id}", json={"activo": "quizá"},
                                    headers=admin_headers), 422, "validacion")
     assert "activo" in body["details"]
+    db.session.expire_all()
+    assert db.session.get(Servicio, servicio.id).activo is True
+    assert audit_rows("servicios") == []
     for call in (client.get, client.put, client.delete):
         assert_error(call("/admin/servicios/9999", json={}, headers=admin_headers), 404)
     assert_error(client.post("/admin/servicios/9999/toggle", headers=admin_headers), 404)

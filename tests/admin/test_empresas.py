@@ -96,6 +96,9 @@ def test_update_partial_and_audit(client, admin_headers, empresa, db, audit_rows
     assert response.status_code == 200
     body = response.get_json()
     assert body["nombre"] == "Acme Global" and body["nit"] == "900123456-7"
+    db.session.expire_all()
+    row = db.session.get(Empresa, empresa.id)
+    assert (row.nombre, row.nit) == ("Acme Global", "900123456-7")
     [row] = audit_rows("empresas", empresa.id)
     assert row.accion == "actualizar"
     assert row.valores_anteriores == {"nombre": "Acme SAS"}
@@ -111,14 +114,18 @@ def test_update_to_a_taken_nit_is_409_and_own_nit_is_fine(client, admin_headers,
     same = client.put(f"/admin/empresas/{empresa.id}", json={"nit": empresa.nit},
                       headers=admin_headers)
     assert same.status_code == 200
+    assert same.get_json()["id"] == empresa.id and same.get_json()["nit"] == "900123456-7"
 
 
-def test_update_unknown_and_invalid(client, admin_headers, empresa):
+def test_update_unknown_and_invalid(client, admin_headers, empresa, db, audit_rows):
     assert_error(client.put("/admin/empresas/9999", json={"nombre": "X"}, headers=admin_headers),
                  404, "no_encontrado")
     body = assert_error(client.put(f"/admin/empresas/{empresa.id}", json={"email": "no"},
                                    headers=admin_headers), 422, "validacion")
     assert "email" in body["details"]
+    db.session.expire_all()
+    assert [(e.nombre, e.email) for e in db.session.query(Empresa)] == [("Acme SAS", None)]
+    assert audit_rows("empresas") == []
 
 
 def test_delete_is_soft_and_activate_restores(client, admin_headers, empresa, db, audit_rows):

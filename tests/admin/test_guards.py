@@ -63,10 +63,27 @@ def test_anonymous_is_refused(client, method, path):
 
 @pytest.mark.parametrize(("method", "path"), ADMIN_PATHS)
 @pytest.mark.parametrize("who", ["soporte", "cliente"])
-def test_non_admin_roles_are_forbidden(client, request, method, path, who):
+def test_non_admin_roles_are_forbidden(client, request, db, method, path, who):
     headers = request.getfixturevalue(f"{who}_headers")
+    before = _snapshot(db)
     response = client.open(path, method=method, json={}, headers=headers)
     assert_error(response, 403, "prohibido")
+    assert _snapshot(db) == before  # the refused call changed nothing (ids like 1 may exist)
+
+
+def _snapshot(db) -> dict:
+    from sqlalchemy import func, select
+
+    from backend.models import Auditoria, Empresa, Usuario
+
+    db.session.expire_all()
+    return {
+        "usuarios": [(u.id, u.is_active, u.rol, u.password_hash)
+                     for u in db.session.scalars(select(Usuario).order_by(Usuario.id))],
+        "empresas": [(e.id, e.nombre, e.estado)
+                     for e in db.session.scalars(select(Empresa).order_by(Empresa.id))],
+        "auditoria": db.session.scalar(select(func.count()).select_from(Auditoria)),
+    }
 
 
 def test_a_revoked_session_is_refused(client, admin, admin_headers, db):

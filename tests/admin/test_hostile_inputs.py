@@ -3,6 +3,9 @@
 overflow in strict mode), and nothing is written when they are refused."""
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import func, select
 
@@ -41,11 +44,16 @@ def _audit_count(db) -> int:
     ("GET", "/admin/suscripciones/{}", None), ("POST", "/admin/suscripciones/{}/suspender", None),
     ("PATCH", "/account/subscriptions/{}", {"renovacion_automatica": True}),
 ])
-def test_huge_path_ids_are_404(client, admin_headers, empresa, plan, method, template, payload,
+def test_huge_path_ids_are_404(client, db, admin_headers, empresa, plan, method, template, payload,
                                ident):
     path = template.format(ident, empresa=empresa.id, plan=plan.id)
     response = client.open(path, method=method, headers=admin_headers, json=payload)
     assert_error(response, 404, "no_encontrado")
+    assert _audit_count(db) == 0  # nothing was changed
+    db.session.expire_all()
+    assert (db.session.get(Empresa, empresa.id).nombre, db.session.get(Plan, plan.id).activo) == (
+        "Acme SAS", True)
+    assert [ps.cantidad for ps in db.session.scalars(select(PlanServicio))] == [3]
 
 
 @pytest.mark.parametrize(("path", "field"), [
@@ -103,11 +111,13 @@ def test_cantidad_beyond_an_int_is_422(client, db, admin_headers, plan, servicio
     assert [tuple(r) for r in rows] == [(servicio_id, 3)]
 
 
-def test_largest_cantidad_is_accepted(client, admin_headers, plan, servicio_id):
+def test_largest_cantidad_is_accepted(client, db, admin_headers, plan, servicio_id):
     response = client.put(f"/admin/planes/{plan.id}/servicios/{servicio_id}",
                           json={"cantidad": INT_OVERFLOW - 1}, headers=admin_headers)
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["cantidad"] == INT_OVERFLOW - 1
+    assert db.session.scalar(select(PlanServicio.cantidad).where(
+        PlanServicio.plan_id == plan.id, PlanServicio.servicio_id == servicio_id)) == INT_OVERFLOW - 1
 
 
 @pytest.mark.parametrize("precio", [1e30, "1e400", "1E+30", 10_000_000_000])
@@ -119,11 +129,14 @@ def test_huge_money_is_422(client, db, admin_headers, precio):
     assert db.session.scalar(select(func.count()).select_from(Plan)) == 0
 
 
-def test_largest_money_is_accepted(client, admin_headers):
+def test_largest_money_is_accepted(client, db, admin_headers):
     response = client.post("/admin/planes", headers=admin_headers,
                            json={"nombre": "Tope", "precio_mensual": 9999999999.99, "precio_anual": 0})
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["precio_mensual"] == 9999999999.99
+    plan = db.session.get(Plan, response.get_json()["id"])
+    assert (plan.nombre, plan.precio_mensual, plan.precio_anual) == (
+        "Tope", Decimal("9999999999.99"), Decimal("0"))
 
 
 @pytest.mark.parametrize("nit", ["١٢٣٤٥٦٧٨٩", "９００１２３４５６", "90012345-٧"])
@@ -168,8 +181,10 @@ def test_fecha_inicio_out_of_range_is_422(client, db, admin_headers, empresa, pl
     assert db.session.scalar(select(func.count()).select_from(Suscripcion)) == 0
 
 
-def test_fecha_inicio_at_the_upper_limit_is_accepted(client, admin_headers, empresa, plan):
+def test_fecha_inicio_at_the_upper_limit_is_accepted(client, db, admin_headers, empresa, plan):
     response = client.post("/admin/suscripciones", headers=admin_headers, json={
         "empresa_id": empresa.id, "plan_id": plan.id, "periodo": "anual", "fecha_inicio": "2999-12-31"})
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["fecha_fin"] == "3000-12-30"
+    row = db.session.get(Suscripcion, response.get_json()["id"])
+    assert (row.fecha_inicio, row.fecha_fin) == (date(2999, 12, 31), date(3000, 12, 30))

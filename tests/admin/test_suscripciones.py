@@ -58,11 +58,16 @@ def test_create_monthly_with_discount(client, admin, admin_headers, empresa, pla
     ("mensual", "2024-01-31", "2024-02-28", 66.67, 33.33),
     ("mensual", "2024-12-01", "2024-12-31", 0.0, 100),
 ])
-def test_create_dates_and_prices(client, admin_headers, empresa, plan, periodo, inicio, fin, precio,
-                                 descuento):
-    body = _crear(client, admin_headers, empresa_id=empresa.id, plan_id=plan.id, periodo=periodo,
-                  fecha_inicio=inicio, porcentaje_descuento=descuento).get_json()
+def test_create_dates_and_prices(client, admin_headers, empresa, plan, db, periodo, inicio, fin,
+                                 precio, descuento):
+    response = _crear(client, admin_headers, empresa_id=empresa.id, plan_id=plan.id, periodo=periodo,
+                      fecha_inicio=inicio, porcentaje_descuento=descuento)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
     assert (body["fecha_inicio"], body["fecha_fin"], body["precio_pagado"]) == (inicio, fin, precio)
+    row = _get(db, body["id"])
+    assert (row.fecha_inicio.isoformat(), row.fecha_fin.isoformat(), row.precio_pagado) == (
+        inicio, fin, Decimal(str(precio)).quantize(Decimal("0.01")))
 
 
 def test_create_defaults_to_today(client, admin, auth_headers, empresa, plan):
@@ -92,13 +97,20 @@ def test_database_enforces_one_active_subscription(db, empresa, plan, make_suscr
 
 
 def test_other_companies_and_inactive_ones_do_not_block(client, admin_headers, empresa, plan,
-                                                        make_empresa, make_suscripcion):
+                                                        make_empresa, make_suscripcion, db):
     make_suscripcion(make_empresa(), plan)
-    make_suscripcion(empresa, plan, estado="suspendida")
-    make_suscripcion(empresa, plan, estado="cancelada")
+    suspendida = make_suscripcion(empresa, plan, estado="suspendida")
+    cancelada = make_suscripcion(empresa, plan, estado="cancelada")
     response = _crear(client, admin_headers, empresa_id=empresa.id, plan_id=plan.id,
                       periodo="anual")
-    assert response.status_code == 201
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert (body["empresa_id"], body["estado"], body["periodo"]) == (empresa.id, "activa", "anual")
+    created = _get(db, body["id"])
+    assert created.empresa_activa_id == empresa.id and created.estado == "activa"
+    assert db.session.query(Suscripcion).count() == 4
+    assert (_get(db, suspendida.id).estado, _get(db, cancelada.id).estado) == (
+        "suspendida", "cancelada")
 
 
 def test_create_refusals(client, admin_headers, empresa, plan, make_empresa, make_plan, db):
@@ -229,13 +241,16 @@ def test_renovar_adds_one_period_after_fecha_fin(client, admin, auth_headers, em
 
 
 def test_renovar_after_expiry_starts_today(client, admin, auth_headers, empresa, plan,
-                                           make_suscripcion):
+                                           make_suscripcion, db):
     suscripcion = make_suscripcion(empresa, plan, periodo="anual", fecha_inicio=date(2023, 1, 1),
                                    fecha_fin=date(2023, 12, 31))
     with time_machine.travel("2024-06-10 12:00:00+00:00", tick=False):
         body = client.post(f"/admin/suscripciones/{suscripcion.id}/renovar",
                            headers=auth_headers(admin)).get_json()
     assert (body["fecha_fin"], body["precio_pagado"]) == ("2025-06-09", 1000.0)
+    row = _get(db, suscripcion.id)
+    assert (row.fecha_fin, row.precio_pagado, row.estado) == (date(2025, 6, 9), Decimal("1000.00"),
+                                                              "activa")
 
 
 def test_descuento_recomputes_price(client, admin_headers, empresa, plan, make_suscripcion, db,
@@ -255,6 +270,9 @@ def test_descuento_recomputes_price(client, admin_headers, empresa, plan, make_s
         body = assert_error(client.post(f"/admin/suscripciones/{suscripcion.id}/descuento",
                                         json=payload, headers=admin_headers), 422, "validacion")
         assert body["details"]
+    after = _get(db, suscripcion.id)
+    assert (after.porcentaje_descuento, after.precio_pagado) == (Decimal("25.5"), Decimal("745.00"))
+    assert len(audit_rows("suscripciones", suscripcion.id)) == 1
 
 
 def test_cancelar_refuses_unknown_fields(client, admin_headers, empresa, plan, make_suscripcion, db):

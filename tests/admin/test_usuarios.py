@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from backend.models import Rol, SesionAuth, Usuario
 from backend.services.passwords import verify_password
-from tests.conftest import assert_error
+from tests.conftest import PASSWORD, assert_error
 
 NUEVO = {"nombre": "Nuevo Usuario", "email": "Nuevo@Acme.com", "password": "Clave#2024x",
          "rol": "cliente", "telefono": "+573001112233"}
@@ -89,12 +89,16 @@ def test_update_audits_old_and_new(client, admin_headers, cliente, db, audit_row
                           headers=admin_headers)
     assert response.status_code == 200
     assert (response.get_json()["nombre"], response.get_json()["rol"]) == ("Cliente Uno", "soporte")
+    db.session.expire_all()
+    usuario = db.session.get(Usuario, cliente.id)
+    assert (usuario.nombre, usuario.rol) == ("Cliente Uno", Rol.SOPORTE)
     [row] = audit_rows("usuarios", cliente.id)
     assert row.valores_anteriores == {"nombre": "Cliente Acme", "rol": "cliente"}
     assert row.valores_nuevos == {"nombre": "Cliente Uno", "rol": "soporte"}
 
 
-def test_update_refusals(client, admin_headers, cliente, make_usuario):
+def test_update_refusals(client, admin_headers, cliente, make_usuario, db, audit_rows):
+    old_hash = cliente.password_hash
     make_usuario(email="otro@acme.com")
     assert_error(client.put(f"/admin/usuarios/{cliente.id}", json={"email": "OTRO@acme.com"},
                             headers=admin_headers), 409, "email_en_uso")
@@ -103,6 +107,11 @@ def test_update_refusals(client, admin_headers, cliente, make_usuario):
     assert "password" in body["details"]
     assert_error(client.put("/admin/usuarios/9999", json={"nombre": "X"}, headers=admin_headers),
                  404, "no_encontrado")
+    db.session.expire_all()
+    usuario = db.session.get(Usuario, cliente.id)
+    assert (usuario.email, usuario.password_hash) == ("cliente@acme.com", old_hash)
+    assert db.session.query(Usuario).filter_by(nombre="X").count() == 0
+    assert audit_rows("usuarios") == []
 
 
 def test_deactivating_through_update_ends_sessions(client, admin_headers, cliente, cliente_headers,
@@ -147,7 +156,7 @@ def test_change_password_ends_sessions_and_never_audits_the_hash(client, admin_h
         row.valores_nuevos)
 
 
-def test_change_password_refusals(client, admin_headers, cliente):
+def test_change_password_refusals(client, admin_headers, cliente, db, audit_rows):
     weak = client.post(f"/admin/usuarios/{cliente.id}/cambiar-password", json={"password": "abc"},
                        headers=admin_headers)
     assert "password" in assert_error(weak, 422, "password_debil")["details"]
@@ -157,12 +166,18 @@ def test_change_password_refusals(client, admin_headers, cliente):
     assert_error(client.post("/admin/usuarios/9999/cambiar-password",
                              json={"password": "Otra#Clave99"}, headers=admin_headers),
                  404, "no_encontrado")
+    db.session.expire_all()
+    assert verify_password(db.session.get(Usuario, cliente.id).password_hash, PASSWORD)
+    assert audit_rows("usuarios") == []
 
 
 def test_own_password_change_keeps_the_callers_session(client, admin, admin_headers, db):
     response = client.post(f"/admin/usuarios/{admin.id}/cambiar-password",
                            json={"password": "Otra#Clave99"}, headers=admin_headers)
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.get_json()["id"] == admin.id
+    db.session.expire_all()
+    assert verify_password(db.session.get(Usuario, admin.id).password_hash, "Otra#Clave99")
+    assert _sessions_open(db, admin.id) == 1
     assert client.get("/admin/usuarios", headers=admin_headers).status_code == 200
 
 

@@ -39,8 +39,9 @@ def test_update_profile(client, db, make_empresa, make_usuario, auth_headers):
     assert cleared.get_json()["telefono"] is None and cleared.get_json()["nombre"] == "Ana María"
 
 
-def test_update_profile_validation(client, make_usuario, auth_headers):
-    headers = auth_headers(make_usuario())
+def test_update_profile_validation(client, db, make_usuario, auth_headers):
+    usuario = make_usuario(nombre="Ana", pais="CO", telefono="+573001234567")
+    headers = auth_headers(usuario)
     body = assert_error(client.put("/account/profile", headers=headers,
                                    json={"pais": "Colombia", "telefono": "12", "nombre": " ",
                                          "fecha_nacimiento": "17/05/1990", "password_hash": "x"}),
@@ -48,6 +49,9 @@ def test_update_profile_validation(client, make_usuario, auth_headers):
     assert {"pais", "telefono", "nombre", "fecha_nacimiento", "password_hash"} <= set(body["details"])
     assert_error(client.put("/account/profile", headers=headers, data="x", content_type="text/plain"), 415)
     assert_error(client.put("/account/profile", headers=headers, data="{", content_type="application/json"), 400)
+    db.session.refresh(usuario)
+    assert (usuario.nombre, usuario.pais, usuario.telefono, usuario.fecha_nacimiento) == (
+        "Ana", "CO", "+573001234567", None)
 
 
 def test_profile_with_bad_token(client):

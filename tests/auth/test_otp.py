@@ -109,6 +109,9 @@ def test_activation_code_replay_refused(client, db, signed_in, clock):
     # Disable with the very same code: refused (a code works once).
     replay = post(client, "/auth/otp/disable", {"password": PASSWORD, "otp_code": code}, headers=headers)
     assert_error(replay, 400, "codigo_invalido")
+    db.session.refresh(usuario)
+    assert usuario.otp_enabled is True and crypto.decrypt(usuario.otp_secret_enc) == secret
+    assert db.session.scalar(select(func.count()).select_from(CodigoRespaldo)) == 10
 
 
 def test_crypto_roundtrip_and_key_binding(app):

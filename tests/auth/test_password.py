@@ -39,6 +39,8 @@ def test_reset_with_token(client, db, make_usuario, login, mailbox):
     token = mailbox.reset_token("ana@example.com")
     weak = post(client, "/auth/password/reset", {"token": token, "password": "password"})
     assert "password" in assert_error(weak, 422, "password_debil")["details"]
+    db.session.refresh(usuario)
+    assert verify_password(usuario.password_hash, PASSWORD)
     ok = post(client, "/auth/password/reset", {"token": token, "password": NEW_PASSWORD})
     assert ok.status_code == 200, ok.get_json()
     assert set(ok.get_json()) == {"message"}
@@ -48,15 +50,19 @@ def test_reset_with_token(client, db, make_usuario, login, mailbox):
     assert login("ana@example.com", NEW_PASSWORD).status_code == 200
     again = post(client, "/auth/password/reset", {"token": token, "password": "Otra#Clave999"})
     assert_error(again, 400, "token_invalido")
+    db.session.refresh(usuario)
+    assert verify_password(usuario.password_hash, NEW_PASSWORD)
 
 
-def test_reset_token_expires(client, make_usuario, mailbox, clock):
-    make_usuario(email="ana@example.com")
+def test_reset_token_expires(client, db, make_usuario, mailbox, clock):
+    usuario = make_usuario(email="ana@example.com")
     post(client, "/auth/password/forgot", {"email": "ana@example.com"})
     token = mailbox.reset_token("ana@example.com")
     clock.shift(30 * 60 + 1)
     assert_error(post(client, "/auth/password/reset", {"token": token, "password": NEW_PASSWORD}),
                  400, "token_invalido")
+    db.session.refresh(usuario)
+    assert verify_password(usuario.password_hash, PASSWORD)
 
 
 def test_reset_does_not_bypass_two_factor(client, db, otp_user, login, mailbox, clock):

@@ -202,8 +202,10 @@ def test_expired_token_is_refused(client, db, mailbox, clock):
     body = register(client).get_json()
     clock.shift(24 * 3600 + 1)
     mailbox.clear()
+    before = [c.id for c in live_codes(db, body["usuario"]["id"])]
     assert_error(resend(client, body["registro_token"]), 400, "token_invalido")
     assert mailbox.messages == []
+    assert [c.id for c in live_codes(db, body["usuario"]["id"])] == before
 
 
 def test_token_of_a_deactivated_or_deleted_account_is_refused(client, db, mailbox):
@@ -216,6 +218,7 @@ def test_token_of_a_deactivated_or_deleted_account_is_refused(client, db, mailbo
     ghost = Usuario(id=usuario.id + 1000)  # never stored
     assert_error(resend(client, registro_token(ghost)), 400, "token_invalido")
     assert mailbox.messages == []
+    assert db.session.query(CodigoEmail).count() == 1  # only the sign-up's code
 
 
 def test_active_account_is_409(client, db, mailbox):
@@ -227,10 +230,11 @@ def test_active_account_is_409(client, db, mailbox):
     assert live_codes(db, body["usuario"]["id"]) == []
 
 
-def test_staff_created_user_is_409(client, make_usuario, mailbox):
+def test_staff_created_user_is_409(client, db, make_usuario, mailbox):
     usuario = make_usuario(email="staff-made@example.com")
     assert_error(resend(client, registro_token(usuario)), 409, "cuenta_activa")
     assert mailbox.messages == []
+    assert db.session.query(CodigoEmail).count() == 0
 
 
 def test_totp_registration_is_409(client, db, mailbox):

@@ -129,7 +129,7 @@ def test_activation_code_expires_after_ten_minutes(client, mailbox, clock):
     assert_error(late, 400, "codigo_invalido")
 
 
-def test_activation_code_burnt_after_five_wrong_guesses(client, mailbox):
+def test_activation_code_burnt_after_five_wrong_guesses(client, db, mailbox):
     body = register(client).get_json()
     code = mailbox.code("ana@example.com")
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
@@ -139,6 +139,9 @@ def test_activation_code_burnt_after_five_wrong_guesses(client, mailbox):
     right = post(client, "/auth/registro/confirmar-otp",
                  {"registro_token": body["registro_token"], "code": code})
     assert_error(right, 400, "codigo_invalido")
+    usuario = db.session.get(Usuario, body["usuario"]["id"])
+    db.session.refresh(usuario)
+    assert usuario.pendiente_activacion is True and usuario.email_verificado is False
 
 
 def test_confirm_with_forged_token(client):
@@ -147,10 +150,15 @@ def test_confirm_with_forged_token(client):
     assert "registro_token" in body["details"]
 
 
-def test_duplicate_email_is_409(client, make_usuario):
-    make_usuario(email="ana@example.com")
+def test_duplicate_email_is_409(client, db, make_usuario, mailbox):
+    existing = make_usuario(email="ana@example.com", nombre="Ana Original")
+    old_hash = existing.password_hash
     body = assert_error(register(client, email="ANA@example.com"), 409, "email_en_uso")
     assert "email" in body["details"]
+    db.session.expire_all()
+    [usuario] = db.session.scalars(select(Usuario)).all()
+    assert (usuario.id, usuario.nombre, usuario.password_hash) == (existing.id, "Ana Original", old_hash)
+    assert db.session.scalar(select(CodigoEmail.id)) is None and mailbox.messages == []
 
 
 def test_weak_password_lists_what_is_missing(client, db):
@@ -161,7 +169,7 @@ def test_weak_password_lists_what_is_missing(client, db):
     assert db.session.scalar(select(Usuario.id)) is None
 
 
-def test_register_validation(client):
+def test_register_validation(client, db):
     missing = assert_error(post(client, "/auth/registro", {}), 422, "validacion")
     assert {"nombre", "email", "password"} <= set(missing["details"])
     unknown = post(client, "/auth/registro", {"nombre": "A", "email": "a@example.com",
@@ -173,3 +181,4 @@ def test_register_validation(client):
     assert_error(not_json, 415, "tipo_no_soportado")
     broken = client.post("/auth/registro", data="{nope", content_type="application/json")
     assert_error(broken, 400, "solicitud_invalida")
+    assert db.session.scalar(select(Usuario.id)) is None

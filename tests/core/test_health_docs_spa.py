@@ -106,6 +106,12 @@ def test_spa_fallback_only_for_get(spa_client):
     assert_error(spa_client.post("/cuenta/perfil", json={}), 404, "no_encontrado")
 
 
-def test_spa_cannot_escape_dist(spa_client):
-    response = spa_client.get("/../../etc/passwd")
-    assert b"root:" not in response.data
+def test_spa_cannot_escape_dist(spa_client, tmp_path):
+    # A file next to the dist folder: a path that climbs out of it must not reach it.
+    secret = tmp_path.parent / f"{tmp_path.name}-outside.txt"
+    secret.write_text("TOP-SECRET")
+    index = spa_client.get("/").data
+    for path in (f"/../{secret.name}", f"/%2e%2e/{secret.name}", "/../../etc/passwd"):
+        response = spa_client.get(path)
+        assert b"TOP-SECRET" not in response.data and b"root:" not in response.data, path
+        assert response.status_code == 200 and response.data == index, path  # the SPA fallback

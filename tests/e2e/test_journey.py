@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pyotp
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_NIT, SAAS_API_KEY
@@ -95,7 +96,7 @@ class Instance:
         self.public_key.verify(base64.b64decode(signature), response.content)
         assert response.headers.get("X-Signature-Kid") == self.kid
         tampered = response.content.replace(b'"', b"'", 1)
-        with pytest.raises(Exception):
+        with pytest.raises(InvalidSignature):
             self.public_key.verify(base64.b64decode(signature), tampered)
         return response.json()
 

@@ -52,10 +52,17 @@ def test_create_list_revoke(client, db, admin, admin_headers, make_empresa):
     assert set(audits[1].valores_nuevos) == {"revoked_at"}
 
 
-def test_create_without_body(client, admin_headers, make_empresa):
+def test_create_without_body(client, db, admin, admin_headers, make_empresa):
+    from backend.models import ApiKey
+
     empresa = make_empresa()
     response = client.post(_url(empresa.id), headers=admin_headers)
     assert response.status_code == 201 and response.get_json()["nombre"] is None
+    created = response.get_json()
+    row = db.session.query(ApiKey).one()
+    assert (row.id, row.nombre, row.empresa_id, row.creado_por, row.revoked_at) == (
+        created["id"], None, empresa.id, admin.id, None)
+    assert row.key_hash == hashlib.sha256(created["api_key"].encode()).hexdigest()
 
 
 def test_list_only_own_company(client, admin_headers, make_empresa, company_key):
@@ -83,9 +90,14 @@ def test_unknown_ids_are_404(client, db, admin_headers, make_empresa, company_ke
 
 
 @pytest.mark.parametrize("method", ["get", "post", "delete"])
-def test_roles(client, make_empresa, make_usuario, auth_headers, soporte_headers, method):
+def test_roles(client, db, make_empresa, make_usuario, auth_headers, soporte_headers, company_key,
+               method):
+    from backend.models import ApiKey
+
     empresa = make_empresa()
-    url = _url(empresa.id, 1) if method == "delete" else _url(empresa.id)
+    company_key(empresa)
+    key = db.session.query(ApiKey).one()
+    url = _url(empresa.id, key.id) if method == "delete" else _url(empresa.id)
     call = getattr(client, method)
     assert_error(call(url), 401, "no_autenticado")
     assert_error(call(url, headers=soporte_headers), 403, "prohibido")
@@ -93,9 +105,13 @@ def test_roles(client, make_empresa, make_usuario, auth_headers, soporte_headers
     assert_error(call(url, headers=auth_headers(cliente)), 403, "prohibido")
     # Nor does an API key authenticate staff routes.
     assert_error(call(url, headers={"X-API-Key": "test-global-api-key"}), 401, "no_autenticado")
+    db.session.expire_all()
+    assert [(k.id, k.revoked_at) for k in db.session.query(ApiKey)] == [(key.id, None)]
 
 
-def test_malformed_bodies(client, admin_headers, make_empresa):
+def test_malformed_bodies(client, db, admin_headers, make_empresa):
+    from backend.models import ApiKey
+
     url = _url(make_empresa().id)
     assert_error(client.post(url, data="{", content_type="application/json", headers=admin_headers),
                  400, "solicitud_invalida")
@@ -105,6 +121,7 @@ def test_malformed_bodies(client, admin_headers, make_empresa):
     assert "nombre" in body["details"]
     body = assert_error(client.post(url, json={"api_key": "mine"}, headers=admin_headers), 422)
     assert "api_key" in body["details"]
+    assert db.session.query(ApiKey).count() == 0
 
 
 # ---------------------------------------------------------------- CLI
@@ -128,13 +145,18 @@ def test_cli_create_list_revoke(runner, db, make_empresa, client):
     assert client.get("/api/suscripcion-activa/900111222-3", headers=headers).status_code == 200
     result = runner.invoke(args=["api-keys", "revoke", "900111222-3", str(row.id)])
     assert result.exit_code == 0, result.output
+    db.session.refresh(row)
+    assert row.revoked_at is not None
     assert_error(client.get("/api/suscripcion-activa/900111222-3", headers=headers), 401)
 
 
-def test_cli_errors(runner, make_empresa):
+def test_cli_errors(runner, db, make_empresa):
+    from backend.models import ApiKey
+
     empresa = make_empresa()
     result = runner.invoke(args=["api-keys", "create", "no-such"])
     assert result.exit_code != 0 and "no company" in result.output
+    assert db.session.query(ApiKey).count() == 0
     result = runner.invoke(args=["api-keys", "revoke", str(empresa.id), "999"])
     assert result.exit_code != 0 and "no existe" in result.output
     assert "(sin claves)" in runner.invoke(args=["api-keys", "list", str(empresa.id)]).output

@@ -165,12 +165,15 @@ def test_a_revoked_key_gets_no_cached_licence(app, client, admin_headers, licens
 # ---------------------------------------------------------------- CLI
 
 @pytest.mark.parametrize("ref", ["²", "١٢", str(HUGE)])
-def test_cli_odd_company_refs_are_a_clean_error(runner, make_empresa, ref):
+def test_cli_odd_company_refs_are_a_clean_error(runner, db, make_empresa, ref):
+    from backend.models import ApiKey
+
     make_empresa()
     result = runner.invoke(args=["api-keys", "create", ref])
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "no company" in result.output
+    assert db.session.query(ApiKey).count() == 0
 
 
 def test_cli_too_long_key_name_is_refused(runner, db, make_empresa):

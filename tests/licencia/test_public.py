@@ -218,13 +218,14 @@ def test_invalid_bodies_are_422(client, db, plan, mutate, field):
     assert _counts(db) == (0, 0, 0)
 
 
-def test_malformed_and_wrong_media_type(client, plan):
+def test_malformed_and_wrong_media_type(client, db, plan):
     assert_error(client.post(URL, data="{", content_type="application/json"), 400, "solicitud_invalida")
     assert_error(client.post(URL, data="a=b", content_type="application/x-www-form-urlencoded"),
                  415, "tipo_no_soportado")
+    assert _counts(db) == (0, 0, 0)
 
 
-def test_signup_is_throttled_per_ip(client, plan):
+def test_signup_is_throttled_per_ip(client, db, plan):
     statuses = []
     for n in range(6):
         payload = _payload(plan.id)
@@ -235,6 +236,9 @@ def test_signup_is_throttled_per_ip(client, plan):
     response = client.post(URL, json=_payload(plan.id))
     body = assert_error(response, 429, "demasiadas_solicitudes")
     assert int(response.headers["Retry-After"]) >= 1 and body["message"]
+    assert _counts(db) == (5, 5, 5)  # the throttled sign-up wrote nothing
     # Another IP is not affected.
     other = client.post(URL, json=_payload(plan.id), environ_base={"REMOTE_ADDR": "10.9.9.9"})
     assert other.status_code == 201
+    assert other.get_json()["empresa"]["nit"] == "901234567-8"
+    assert _counts(db) == (6, 6, 6)
