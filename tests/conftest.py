@@ -216,3 +216,10 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
         assert body["error"] == code, body
     return body
 
+
+def assert_throttled(response) -> dict:
+    """Assert a 429 envelope carrying a positive `Retry-After`; return the body."""
+    body = assert_error(response, 429, "demasiadas_solicitudes")
+    retry_after = response.headers.get("Retry-After")
+    assert retry_after is not None and int(retry_after) > 0, dict(response.headers)
+    return body

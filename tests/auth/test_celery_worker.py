@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import uuid
 import sys
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from tests.auth.conftest import post
 from tests.conftest import PASSWORD
 
 BROKER_URL = "redis://127.0.0.1:6379/11"
+# A queue of this run only: a worker left over from another run on the same Redis database
+# must not take (and deliver elsewhere) the task this test waits for.
+QUEUE = f"auth-tests-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -24,8 +28,9 @@ def celery_over_redis(app):
     client.flushdb()  # db 11 belongs to these tests; drop leftovers of an aborted run
     client.close()
     celery_app = app.extensions["celery"]
-    before = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
-    celery_app.conf.update(broker_url=BROKER_URL, task_always_eager=False)
+    before = {key: celery_app.conf[key]
+              for key in ("broker_url", "task_always_eager", "task_default_queue")}
+    celery_app.conf.update(broker_url=BROKER_URL, task_always_eager=False, task_default_queue=QUEUE)
     yield
     celery_app.conf.update(before)
 
@@ -52,7 +57,7 @@ def worker(smtp_sink, tmp_path, app):
     log = open(tmp_path / "worker.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "backend.worker", "worker", "--pool=solo",
-         "--concurrency=1", "--loglevel=info", "-n", f"auth-tests-{os.getpid()}@%h"],
+         "--concurrency=1", "--loglevel=info", "-Q", QUEUE, "-n", f"auth-tests-{os.getpid()}@%h"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     yield process

@@ -13,7 +13,7 @@ from backend.models import (
 )
 from backend.services.registro import registro_token
 from tests.auth.conftest import free_port, post
-from tests.conftest import PASSWORD, assert_error
+from tests.conftest import PASSWORD, assert_error, assert_throttled
 
 URL = "/auth/registro/reenviar-codigo"
 CONFIRM = "/auth/registro/confirmar-otp"
@@ -247,13 +247,6 @@ def test_totp_registration_is_409(client, db, mailbox):
 
 
 # ---------------------------------------------------------------- throttling
-
-def assert_throttled(response) -> dict:
-    body = assert_error(response, 429, "demasiadas_solicitudes")
-    retry_after = response.headers.get("Retry-After")
-    assert retry_after is not None and int(retry_after) > 0, dict(response.headers)
-    return body
-
 
 def test_resend_is_limited_per_account(client, db, mailbox):
     ana = register(client).get_json()["registro_token"]

@@ -5,16 +5,9 @@ from sqlalchemy import select
 
 from backend.models import LogAcceso
 from tests.auth.conftest import bearer, post, totp_now
-from tests.conftest import PASSWORD, assert_error
+from tests.conftest import PASSWORD, assert_error, assert_throttled
 
 WRONG = "Otra#Clave999"
-
-
-def assert_throttled(response) -> dict:
-    body = assert_error(response, 429, "demasiadas_solicitudes")
-    retry_after = response.headers.get("Retry-After")
-    assert retry_after is not None and int(retry_after) > 0, dict(response.headers)
-    return body
 
 
 def test_account_ip_limit_blocks_only_that_address(db, make_usuario, login):
