@@ -1,34 +1,55 @@
-"""The application factory."""
+"""The application factory: the one place that knows every domain (models, blueprints,
+commands and hooks). Each domain is a package of its own; `core` serves them all."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from dotenv import load_dotenv
 from flask import Flask
-from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import NotFound
 
+from . import commands
+from .auditoria import routes as auditoria_routes
+from .catalogo import models as catalogo_models
+from .catalogo import routes as catalogo_routes
+from .celery_app import celery_init_app
 from .config import ROOT_DIR, Config, load_config
+from .core import audit
+from .core.api import api, register_security_schemes, register_url_converters
+from .core.database import enforce_sqlite_foreign_keys
+from .core.errors import handle_http_exception, register_error_handlers
+from .core.http import register_request_hooks
+from .core.json_codec import JSONProvider
+from .core.logging_setup import configure_logging
+from .empresas import models as empresas_models
+from .empresas import routes as empresas_routes
+from .empresas import routes_api_keys
+from .extensions import cors, db, jwt, limiter, migrate
+from .identity import jwt_callbacks
+from .identity import models as identity_models
+from .identity.routes import account as account_routes
+from .identity.routes import admin_usuarios
+from .identity.routes import auth as auth_routes
+from .licencia import routes as licencia_routes
+from .licencia import services as licencia
+from .location import routes as location_routes
+from .soporte import models as soporte_models
+from .suscripciones import models as suscripciones_models
+from .suscripciones.routes import account as cuenta_suscripciones
+from .suscripciones.routes import admin as admin_suscripciones
+from .suscripciones.routes import public as public_routes
+from .web import docs, health, spa
 
+# Every table on the metadata (and so in Alembic autogenerate), whichever routes exist.
+MODELS = (audit, identity_models, empresas_models, catalogo_models, suscripciones_models,
+          soporte_models)
 
-class JSONProvider(DefaultJSONProvider):
-    """Decimals as JSON numbers (money), not the strings Flask emits by default."""
-
-    ensure_ascii = False
-    sort_keys = False
-
-    def loads(self, s, **kwargs):
-        """Strict decoding for `request.get_json()` too (too deep or invalid text: ValueError → 400)."""
-        from .json_codec import strict_loads
-
-        return strict_loads(s)
-
-    @staticmethod
-    def default(o):
-        from decimal import Decimal
-
-        if isinstance(o, Decimal):
-            return float(o)
-        return DefaultJSONProvider.default(o)
+# The JSON API blueprints, in the order their tags appear in the OpenAPI document.
+API_BLUEPRINTS = (
+    health.blp, auth_routes.blp, account_routes.blp, cuenta_suscripciones.blp, public_routes.blp,
+    location_routes.blp, licencia_routes.blp, empresas_routes.blp, admin_usuarios.blp,
+    catalogo_routes.blp, admin_suscripciones.blp, routes_api_keys.blp, auditoria_routes.blp,
+)
 
 
 def create_app(config: Config | str | None = None) -> Flask:
@@ -46,33 +67,23 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.config.from_object(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    register_logging(app)
+    configure_logging(app)
     register_extensions(app)
+    register_model_hooks()
     register_blueprints(app)
     register_hooks(app)
-    register_commands(app)
+    commands.register(app)
     return app
 
 
-def register_logging(app: Flask) -> None:
-    from .logging_setup import configure_logging
-
-    configure_logging(app)
-
-
 def register_extensions(app: Flask) -> None:
-    from . import models  # noqa: F401 - every table on the metadata
-    from .api import api, register_security_schemes, register_url_converters
-    from .auth import jwt_errors, tokens  # noqa: F401 - registers the JWT callbacks
-    from .celery_app import celery_init_app
-    from .extensions import cors, db, jwt, limiter, migrate
-
     db.init_app(app)
     with app.app_context():
-        _enforce_sqlite_foreign_keys(db.engine)
+        enforce_sqlite_foreign_keys(db.engine)
     migrate.init_app(app, db, directory=str(ROOT_DIR / "migrations"), render_as_batch=True,
                      compare_type=True)
     jwt.init_app(app)
+    jwt_callbacks.register(jwt)
     limiter.init_app(app)
     cors.init_app(app, origins=app.config["FRONTEND_ORIGINS"], always_send=False,
                   expose_headers=["X-Request-ID", "X-Signature", "X-Signature-Kid", "Retry-After",
@@ -85,46 +96,24 @@ def register_extensions(app: Flask) -> None:
     celery_init_app(app)
 
 
-def _enforce_sqlite_foreign_keys(engine) -> None:
-    """SQLite ignores foreign keys unless asked per connection; MySQL always enforces them."""
-    if engine.dialect.name != "sqlite":
-        return
-    from sqlalchemy import event
-
-    @event.listens_for(engine, "connect")
-    def _pragma(dbapi_connection, _record):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+def register_model_hooks() -> None:
+    """Session and mapper hooks (each installed once per process, whatever the app count)."""
+    audit.register()
+    suscripciones_models.register_model_events()
+    licencia.register_cache_invalidation()
 
 
 def register_blueprints(app: Flask) -> None:
-    from .api import api
-    from .routes import BLUEPRINTS, docs, health, spa
-
-    api.register_blueprint(health.blp)
-    for blueprint in BLUEPRINTS():
+    for blueprint in API_BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)
     app.register_blueprint(spa.bp)
 
 
 def register_hooks(app: Flask) -> None:
-    from werkzeug.exceptions import NotFound
-
-    from .errors import handle_http_exception, register_error_handlers
-    from .http import register_request_hooks
-    from .routes.spa import spa_fallback
-
     register_request_hooks(app)
     register_error_handlers(app)
 
     @app.errorhandler(NotFound)
     def _not_found(exc):
-        return spa_fallback() or handle_http_exception(exc)
-
-
-def register_commands(app: Flask) -> None:
-    from .cli import register_commands as register
-
-    register(app)
+        return spa.spa_fallback() or handle_http_exception(exc)

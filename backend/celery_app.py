@@ -27,7 +27,7 @@ def celery_init_app(app: Flask) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        imports=("backend.tasks.mail",),
+        imports=("backend.core.tasks",),
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app

@@ -123,7 +123,7 @@ class Config:
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True
-        # Limit strings (Flask-Limiter syntax, `;` between several); policy in services/auth_throttle.py.
+        # Limit strings (Flask-Limiter syntax, `;` between several); policy in identity/services/throttle.py.
         self.AUTH_RATE_IP = _env("AUTH_RATE_IP", "20/minute;300/hour")
         self.AUTH_RATE_ACCOUNT_IP_FAILURES = _env("AUTH_RATE_ACCOUNT_IP_FAILURES", "10/15 minutes")
         self.AUTH_RATE_ACCOUNT_FAILURES = _env("AUTH_RATE_ACCOUNT_FAILURES", "100/hour")

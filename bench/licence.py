@@ -20,7 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from backend import create_app  # noqa: E402
 from backend.config import TestingConfig  # noqa: E402
 from backend.extensions import db  # noqa: E402
-from backend.models import Empresa, Plan, PlanServicio, Servicio, Suscripcion  # noqa: E402
+from backend.catalogo.models import Plan, PlanServicio, Servicio  # noqa: E402
+from backend.empresas.models import Empresa  # noqa: E402
+from backend.suscripciones.models import Suscripcion  # noqa: E402
 
 NIT = "900123456-7"
 
@@ -74,7 +76,7 @@ def main() -> None:
                 _seed()
                 headers = {"X-API-Key": app.config["SAAS_API_KEY"]}
                 if args.company_key:
-                    from backend.services.api_keys import create_key
+                    from backend.empresas.api_keys import create_key
 
                     headers = {"X-API-Key": create_key(db.session.scalar(db.select(Empresa.id)))[1]}
                 client = app.test_client()

@@ -5,7 +5,7 @@ from flask import current_app
 
 from alembic import context
 
-from backend.db_utils import ensure_database_exists
+from backend.core.database import ensure_database_exists
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.

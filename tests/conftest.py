@@ -10,10 +10,12 @@ from sqlalchemy import text
 
 from backend import create_app
 from backend.config import TestingConfig
+from backend.core import audit
 from backend.extensions import db as _db
-from backend.models import (
-    Empresa, Plan, PlanServicio, Rol, Servicio, Suscripcion, Usuario,
-)
+from backend.catalogo.models import Plan, PlanServicio, Servicio
+from backend.empresas.models import Empresa
+from backend.identity.models import Rol, Usuario
+from backend.suscripciones.models import Suscripcion
 
 PASSWORD = "Secreta#123"
 
@@ -85,6 +87,14 @@ def runner(app):
 
 # ---------------------------------------------------------------- data helpers
 
+def persist(db, instance):
+    """Store test data that stands for what existed before the test: no audit row."""
+    with audit.disabled():
+        db.session.add(instance)
+        db.session.commit()
+    return instance
+
+
 @pytest.fixture
 def make_empresa(db):
     counter = iter(range(1, 10_000))
@@ -93,10 +103,7 @@ def make_empresa(db):
         n = next(counter)
         values.setdefault("nit", f"90000{n:04d}-{n % 10}")
         values.setdefault("nombre", f"Empresa {n}")
-        empresa = Empresa(**values)
-        db.session.add(empresa)
-        db.session.commit()
-        return empresa
+        return persist(db, Empresa(**values))
 
     return factory
 
@@ -106,17 +113,15 @@ def make_usuario(db):
     counter = iter(range(1, 10_000))
 
     def factory(rol: Rol | str = Rol.CLIENTE, password: str = PASSWORD, **values) -> Usuario:
-        from backend.services.passwords import hash_password
+        from backend.identity.services.passwords import hash_password
 
         n = next(counter)
         values.setdefault("nombre", f"Usuario {n}")
         values.setdefault("email", f"usuario{n}@example.com")
         values.setdefault("is_active", True)
         values.setdefault("email_verificado", True)
-        usuario = Usuario(rol=Rol(str(rol)), password_hash=hash_password(password), **values)
-        db.session.add(usuario)
-        db.session.commit()
-        return usuario
+        return persist(db, Usuario(rol=Rol(str(rol)), password_hash=hash_password(password),
+                                   **values))
 
     return factory
 
@@ -130,17 +135,19 @@ def make_plan(db):
         values.setdefault("nombre", f"Plan {n}")
         values.setdefault("precio_mensual", Decimal("100.00"))
         values.setdefault("precio_anual", Decimal("1000.00"))
-        plan = Plan(**values)
-        db.session.add(plan)
-        db.session.flush()
-        for nombre, cantidad in (servicios or {}).items():
-            servicio = db.session.query(Servicio).filter_by(nombre=nombre).one_or_none()
-            if servicio is None:
-                servicio = Servicio(nombre=nombre, url_api=f"/api/{nombre.lower()}")
-                db.session.add(servicio)
-                db.session.flush()
-            db.session.add(PlanServicio(plan_id=plan.id, servicio_id=servicio.id, cantidad=cantidad))
-        db.session.commit()
+        with audit.disabled():
+            plan = Plan(**values)
+            db.session.add(plan)
+            db.session.flush()
+            for nombre, cantidad in (servicios or {}).items():
+                servicio = db.session.query(Servicio).filter_by(nombre=nombre).one_or_none()
+                if servicio is None:
+                    servicio = Servicio(nombre=nombre, url_api=f"/api/{nombre.lower()}")
+                    db.session.add(servicio)
+                    db.session.flush()
+                db.session.add(PlanServicio(plan_id=plan.id, servicio_id=servicio.id,
+                                            cantidad=cantidad))
+            db.session.commit()
         return plan
 
     return factory
@@ -154,10 +161,7 @@ def make_suscripcion(db):
         values.setdefault("fecha_fin", date.today() + timedelta(days=29))
         values.setdefault("estado", "activa")
         values.setdefault("precio_pagado", plan.precio_mensual)
-        suscripcion = Suscripcion(empresa_id=empresa.id, plan_id=plan.id, **values)
-        db.session.add(suscripcion)
-        db.session.commit()
-        return suscripcion
+        return persist(db, Suscripcion(empresa_id=empresa.id, plan_id=plan.id, **values))
 
     return factory
 
@@ -167,7 +171,7 @@ def make_suscripcion(db):
 @pytest.fixture
 def token_for(app, db):
     """An access token for a user, through a real server-side session."""
-    from backend.auth.tokens import start_session
+    from backend.identity.services.sessions import start_session
 
     def issue(usuario: Usuario) -> str:
         with app.test_request_context():

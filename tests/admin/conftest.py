@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from backend.models import Auditoria, Rol
+from backend.core.audit import Auditoria
+
+from backend.identity.models import Rol
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from backend.models import Suscripcion
+from backend.suscripciones.models import Suscripcion
 from tests.conftest import assert_error
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from backend.models import Plan, PlanServicio, Servicio
+from backend.catalogo.models import Plan, PlanServicio, Servicio
 from tests.conftest import assert_error
 
 PLAN = {"nombre": "Pro", "descripcion": "Plan pro", "precio_mensual": 99.9,

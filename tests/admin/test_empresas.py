@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.models import Empresa, EstadoEmpresa
+from backend.empresas.models import Empresa, EstadoEmpresa
 from tests.conftest import assert_error
 
 NUEVA = {"nit": "800.111.222-3", "nombre": " Beta Ltda ", "contacto": "Ana", "email": "Ana@Beta.co",

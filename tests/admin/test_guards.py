@@ -74,7 +74,11 @@ def test_non_admin_roles_are_forbidden(client, request, db, method, path, who):
 def _snapshot(db) -> dict:
     from sqlalchemy import func, select
 
-    from backend.models import Auditoria, Empresa, Usuario
+    from backend.core.audit import Auditoria
+
+    from backend.empresas.models import Empresa
+
+    from backend.identity.models import Usuario
 
     db.session.expire_all()
     return {
@@ -87,7 +91,7 @@ def _snapshot(db) -> dict:
 
 
 def test_a_revoked_session_is_refused(client, admin, admin_headers, db):
-    from backend.auth.tokens import revoke_user_sessions
+    from backend.identity.services.sessions import revoke_user_sessions
 
     revoke_user_sessions(admin.id, "test")
     db.session.commit()

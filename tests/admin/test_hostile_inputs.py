@@ -9,7 +9,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from backend.models import Auditoria, Empresa, Plan, PlanServicio, Servicio, Suscripcion
+from backend.catalogo.models import Plan, PlanServicio, Servicio
+
+from backend.core.audit import Auditoria
+
+from backend.empresas.models import Empresa
+
+from backend.suscripciones.models import Suscripcion
 from tests.conftest import assert_error
 
 HUGE = 10**30

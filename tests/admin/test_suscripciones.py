@@ -9,7 +9,9 @@ import pytest
 import time_machine
 from sqlalchemy.exc import IntegrityError
 
-from backend.models import EstadoEmpresa, Suscripcion
+from backend.empresas.models import EstadoEmpresa
+
+from backend.suscripciones.models import Suscripcion
 from tests.conftest import assert_error
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from backend.models import Rol, SesionAuth, Usuario
-from backend.services.passwords import verify_password
+from backend.identity.models import Rol, SesionAuth, Usuario
+from backend.identity.services.passwords import verify_password
 from tests.conftest import PASSWORD, assert_error
 
 NUEVO = {"nombre": "Nuevo Usuario", "email": "Nuevo@Acme.com", "password": "Clave#2024x",

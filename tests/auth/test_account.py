@@ -1,7 +1,7 @@
 """GET/PUT /account/profile."""
 from __future__ import annotations
 
-from backend.models import Usuario
+from backend.identity.models import Usuario
 from tests.auth.conftest import bearer
 from tests.conftest import assert_error
 

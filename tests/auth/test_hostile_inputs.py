@@ -118,7 +118,7 @@ def test_lone_surrogates_are_a_malformed_body(client, path, field):
 
 
 def test_lone_surrogates_in_profile_and_password_change(client, make_usuario, token_for, db):
-    from backend.services.passwords import verify_password
+    from backend.identity.services.passwords import verify_password
     from tests.conftest import PASSWORD
 
     usuario = make_usuario(email="ana@example.com", nombre="Ana", ciudad="Cali")
@@ -143,7 +143,7 @@ def test_throttled_login_with_an_overlong_email_is_429_and_logged(app, client, d
     """The breach log must not store (or fail on) an email longer than the column."""
     from sqlalchemy import select
 
-    from backend.models import LogAcceso
+    from backend.identity.models import LogAcceso
 
     monkeypatch.setitem(app.config, "AUTH_RATE_IP", "1/minute")
     body = {"email": "a" * 400 + "@example.com", "password": "x"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask_jwt_extended import decode_token
 from sqlalchemy import select
 
-from backend.models import CodigoRespaldo, LogAcceso, Usuario
-from backend.models.seguridad import DesafioLogin
+from backend.identity.models import CodigoRespaldo, LogAcceso, Usuario
+from backend.identity.models import DesafioLogin
 from tests.auth.conftest import bearer, post, totp_now
 from tests.conftest import assert_error
 

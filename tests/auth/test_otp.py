@@ -7,8 +7,8 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from backend.models import CodigoRespaldo, Usuario
-from backend.services import crypto
+from backend.identity.models import CodigoRespaldo, Usuario
+from backend.core import crypto
 from tests.auth.conftest import bearer, post, totp_now
 from tests.conftest import PASSWORD, assert_error
 

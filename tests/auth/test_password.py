@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from backend.models import CodigoEmail, PropositoCodigo, Usuario
-from backend.services.passwords import verify_password
+from backend.identity.models import CodigoEmail, PropositoCodigo, Usuario
+from backend.identity.services.passwords import verify_password
 from tests.auth.conftest import NEW_PASSWORD, bearer, post, totp_now
 from tests.conftest import PASSWORD, assert_error
 

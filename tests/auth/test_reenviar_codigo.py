@@ -8,10 +8,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from backend.models import (
-    CodigoEmail, Empresa, EstadoSuscripcion, PropositoCodigo, Suscripcion, Usuario,
-)
-from backend.services.registro import registro_token
+from backend.empresas.models import Empresa
+
+from backend.identity.models import CodigoEmail, PropositoCodigo, Usuario
+
+from backend.suscripciones.models import EstadoSuscripcion, Suscripcion
+from backend.identity.services.registration import registro_token
 from tests.auth.conftest import free_port, post
 from tests.conftest import PASSWORD, assert_error, assert_throttled
 
@@ -136,7 +138,7 @@ def test_registro_survives_smtp_down_and_resend_activates(app, client, db, mailb
 
 def test_outage_log_never_carries_the_code(app, client, db, mailbox, smtp_down, caplog,
                                            monkeypatch):
-    from backend.services import auth_registro
+    from backend.identity.services import registration as auth_registro
 
     issued = []
     real_issue = auth_registro.issue_activation_code

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pyotp
 from sqlalchemy import select
 
-from backend.models import CodigoEmail, CodigoRespaldo, LogAcceso, PropositoCodigo, Usuario
-from backend.services import crypto
+from backend.identity.models import CodigoEmail, CodigoRespaldo, LogAcceso, PropositoCodigo, Usuario
+from backend.core import crypto
 from tests.auth.conftest import bearer, post, totp_now
 from tests.conftest import PASSWORD, assert_error
 

@@ -6,7 +6,7 @@ import socket
 import pytest
 from sqlalchemy import select
 
-from backend.models import LogAcceso
+from backend.identity.models import LogAcceso
 from tests.auth.conftest import NEW_PASSWORD, bearer, post, totp_now
 from tests.conftest import PASSWORD, assert_error
 

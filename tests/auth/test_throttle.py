@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from backend.models import LogAcceso
+from backend.identity.models import LogAcceso
 from tests.auth.conftest import bearer, post, totp_now
 from tests.conftest import PASSWORD, assert_error, assert_throttled
 

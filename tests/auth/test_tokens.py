@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask_jwt_extended import decode_token
 from sqlalchemy import select
 
-from backend.auth.tokens import revoke_user_sessions
-from backend.models import RefreshToken, SesionAuth, Usuario
+from backend.identity.services.sessions import revoke_user_sessions
+from backend.identity.models import RefreshToken, SesionAuth, Usuario
 from tests.auth.conftest import NEW_PASSWORD, bearer, post, totp_now
 from tests.conftest import PASSWORD, assert_error
 

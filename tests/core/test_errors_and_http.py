@@ -5,11 +5,11 @@ import pytest
 from marshmallow import fields
 
 from backend import create_app
-from backend.api import Blueprint, api
-from backend.errors import Conflict
+from backend.core.api import Blueprint, api
+from backend.core.errors import Conflict
 from backend.extensions import db
-from backend.models import Empresa
-from backend.schemas.base import BaseSchema
+from backend.empresas.models import Empresa
+from backend.core.schemas import BaseSchema
 from tests.conftest import assert_error, make_config
 
 

@@ -12,8 +12,11 @@ from sqlalchemy import func, select
 from backend import create_app
 from backend.config import ProductionConfig, database_url, load_config
 from backend.extensions import db
-from backend.models import Empresa, Plan, PlanServicio, Rol, Servicio, SoporteTipo, Usuario
-from backend.services.passwords import verify_password
+from backend.catalogo.models import Plan, PlanServicio, Servicio
+from backend.empresas.models import Empresa
+from backend.identity.models import Rol, Usuario
+from backend.soporte.models import SoporteTipo
+from backend.identity.services.passwords import verify_password
 from tests.conftest import make_config
 
 SEEDED = (Usuario, Empresa, Plan, Servicio, PlanServicio, SoporteTipo)
@@ -123,13 +126,13 @@ def test_logs_per_category_with_request_id(app, tmp_path):
     general = read("app.log")
     assert all(rid in general for rid in ("req-api-1", "req-auth-1", "req-sop-1", "req-adm-1"))
     # Leave the shared logger tree as the test app had it.
-    from backend.logging_setup import configure_logging
+    from backend.core.logging_setup import configure_logging
 
     configure_logging(app)
 
 
 def test_email_in_outbox_without_smtp(app):
-    from backend.services.mail import send_email
+    from backend.core.mail import send_email
 
     outbox = Path(app.config["MAIL_OUTBOX_DIR"])
     before = set(outbox.glob("*.eml")) if outbox.exists() else set()

@@ -13,7 +13,8 @@ GLOBAL_KEY = "test-global-api-key"  # TestingConfig.SAAS_API_KEY
 def _fresh_caches():
     """Licence answers cached by an earlier test (whose rows were deleted outside the ORM)
     must not leak into this one."""
-    from backend.services import licencia, location
+    from backend.licencia import services as licencia
+    from backend.location import services as location
 
     licencia.invalidate_cache()
     location.clear_cache()
@@ -28,7 +29,7 @@ def global_headers():
 @pytest.fixture
 def company_key(db):
     """`company_key(empresa)` → the full key of a new per-company API key."""
-    from backend.services.api_keys import create_key
+    from backend.empresas.api_keys import create_key
 
     def issue(empresa, nombre: str | None = None) -> str:
         _row, key = create_key(empresa.id, nombre)

@@ -15,7 +15,8 @@ def _url(empresa_id: int, key_id: int | None = None) -> str:
 
 
 def test_create_list_revoke(client, db, admin, admin_headers, make_empresa):
-    from backend.models import ApiKey, Auditoria
+    from backend.core.audit import Auditoria
+    from backend.empresas.models import ApiKey
 
     empresa = make_empresa(nit="900111222-3")
     response = client.post(_url(empresa.id), json={"nombre": "Instancia A"}, headers=admin_headers)
@@ -53,7 +54,7 @@ def test_create_list_revoke(client, db, admin, admin_headers, make_empresa):
 
 
 def test_create_without_body(client, db, admin, admin_headers, make_empresa):
-    from backend.models import ApiKey
+    from backend.empresas.models import ApiKey
 
     empresa = make_empresa()
     response = client.post(_url(empresa.id), headers=admin_headers)
@@ -75,7 +76,7 @@ def test_list_only_own_company(client, admin_headers, make_empresa, company_key)
 
 
 def test_unknown_ids_are_404(client, db, admin_headers, make_empresa, company_key):
-    from backend.models import ApiKey
+    from backend.empresas.models import ApiKey
 
     a, b = make_empresa(), make_empresa()
     company_key(b)
@@ -92,7 +93,7 @@ def test_unknown_ids_are_404(client, db, admin_headers, make_empresa, company_ke
 @pytest.mark.parametrize("method", ["get", "post", "delete"])
 def test_roles(client, db, make_empresa, make_usuario, auth_headers, soporte_headers, company_key,
                method):
-    from backend.models import ApiKey
+    from backend.empresas.models import ApiKey
 
     empresa = make_empresa()
     company_key(empresa)
@@ -110,7 +111,7 @@ def test_roles(client, db, make_empresa, make_usuario, auth_headers, soporte_hea
 
 
 def test_malformed_bodies(client, db, admin_headers, make_empresa):
-    from backend.models import ApiKey
+    from backend.empresas.models import ApiKey
 
     url = _url(make_empresa().id)
     assert_error(client.post(url, data="{", content_type="application/json", headers=admin_headers),
@@ -127,7 +128,7 @@ def test_malformed_bodies(client, db, admin_headers, make_empresa):
 # ---------------------------------------------------------------- CLI
 
 def test_cli_create_list_revoke(runner, db, make_empresa, client):
-    from backend.models import ApiKey
+    from backend.empresas.models import ApiKey
 
     empresa = make_empresa(nit="900111222-3")
     result = runner.invoke(args=["api-keys", "create", "900111222-3", "--nombre", "cli"])
@@ -151,7 +152,7 @@ def test_cli_create_list_revoke(runner, db, make_empresa, client):
 
 
 def test_cli_errors(runner, db, make_empresa):
-    from backend.models import ApiKey
+    from backend.empresas.models import ApiKey
 
     empresa = make_empresa()
     result = runner.invoke(args=["api-keys", "create", "no-such"])
@@ -167,8 +168,8 @@ def test_cli_errors(runner, db, make_empresa):
 def test_empresa_id_from_header(app, make_empresa, company_key):
     from flask import g
 
-    from backend.auth.api_key import api_key_required, empresa_id_from_header
-    from backend.errors import BadRequest, Forbidden
+    from backend.empresas.api_key_auth import api_key_required, empresa_id_from_header
+    from backend.core.errors import BadRequest, Forbidden
 
     a, b = make_empresa(), make_empresa()
     view = api_key_required(empresa_id_from_header)

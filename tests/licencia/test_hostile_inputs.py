@@ -80,7 +80,7 @@ def test_public_company_card_with_a_huge_id_is_404(client, ident):
 
 @pytest.mark.parametrize("plan_id", [HUGE, 2**31, 0, -1])
 def test_signup_with_an_out_of_range_plan_id_is_422(client, db, plan, plan_id):
-    from backend.models import Empresa
+    from backend.empresas.models import Empresa
 
     response = client.post("/public/suscripcion", json={
         "empresa": {"nit": "901234567-8", "nombre": "Nueva"},
@@ -92,8 +92,8 @@ def test_signup_with_an_out_of_range_plan_id_is_422(client, db, plan, plan_id):
 
 @pytest.mark.parametrize("header", ["²", "¹²", "١٢", str(HUGE), str(2**31), "0", "-1", "1e3"])
 def test_bad_x_empresa_id_is_400(app, header):
-    from backend.auth.api_key import api_key_required, empresa_id_from_header
-    from backend.errors import BadRequest
+    from backend.empresas.api_key_auth import api_key_required, empresa_id_from_header
+    from backend.core.errors import BadRequest
 
     view = api_key_required(empresa_id_from_header)
     with app.test_request_context(headers={"X-API-Key": "test-global-api-key",
@@ -166,7 +166,7 @@ def test_a_revoked_key_gets_no_cached_licence(app, client, admin_headers, licens
 
 @pytest.mark.parametrize("ref", ["²", "١٢", str(HUGE)])
 def test_cli_odd_company_refs_are_a_clean_error(runner, db, make_empresa, ref):
-    from backend.models import ApiKey
+    from backend.empresas.models import ApiKey
 
     make_empresa()
     result = runner.invoke(args=["api-keys", "create", ref])
@@ -177,7 +177,7 @@ def test_cli_odd_company_refs_are_a_clean_error(runner, db, make_empresa, ref):
 
 
 def test_cli_too_long_key_name_is_refused(runner, db, make_empresa):
-    from backend.models import ApiKey
+    from backend.empresas.models import ApiKey
 
     empresa = make_empresa()
     result = runner.invoke(args=["api-keys", "create", str(empresa.id), "--nombre", "n" * 121])

@@ -6,7 +6,7 @@ import os
 import pytest
 from sqlalchemy import event
 
-from backend.services import licencia
+from backend.licencia import services as licencia
 
 # Our own Redis database number (13), on the server CI provides.
 _base = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0]

@@ -104,7 +104,7 @@ def test_valida_body_exact(client, make_empresa, make_suscripcion, plan, global_
 
 
 def test_inactive_service_not_granted(client, db, make_empresa, make_suscripcion, plan, global_headers):
-    from backend.models import Servicio
+    from backend.catalogo.models import Servicio
 
     make_suscripcion(make_empresa(nit="900111222-3"), plan)
     db.session.query(Servicio).filter_by(nombre="Inventario").one().activo = False
@@ -220,12 +220,12 @@ def test_company_key_other_company_is_403(client, make_empresa, company_key):
 
 
 def test_revoked_company_key_is_401(client, db, make_empresa, company_key):
-    from backend.services.api_keys import revoke_key
+    from backend.empresas.api_keys import revoke_key
 
     empresa = make_empresa(nit="900111222-3")
     key = company_key(empresa)
     assert client.get("/api/suscripcion-activa/900111222-3", headers={"X-API-Key": key}).status_code == 200
-    from backend.models import ApiKey
+    from backend.empresas.models import ApiKey
 
     revoke_key(empresa.id, db.session.query(ApiKey).one().id)
     assert_error(client.get("/api/suscripcion-activa/900111222-3", headers={"X-API-Key": key}),
@@ -233,7 +233,7 @@ def test_revoked_company_key_is_401(client, db, make_empresa, company_key):
 
 
 def test_company_key_use_is_recorded(client, db, make_empresa, company_key):
-    from backend.models import ApiKey
+    from backend.empresas.models import ApiKey
 
     empresa = make_empresa(nit="900111222-3")
     key = company_key(empresa)
@@ -255,7 +255,7 @@ def test_changes_are_seen_at_once(client, db, make_empresa, make_suscripcion, pl
     assert client.get(url, headers=global_headers).get_json()["codigo"] == "SUSPENDIDA"
     from sqlalchemy import update
 
-    from backend.models import Empresa
+    from backend.empresas.models import Empresa
 
     db.session.execute(update(Empresa).where(Empresa.id == empresa.id).values(estado="inactiva"))
     db.session.commit()

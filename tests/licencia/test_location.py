@@ -115,7 +115,7 @@ def test_answers_are_cacheable(client, missing_db):
 
 
 def test_normalize():
-    from backend.services.location import normalize
+    from backend.location.services import normalize
 
     assert normalize("  Bogotá  D.C. ") == "bogota d.c."
     assert normalize("ÑUÑOA") == "nunoa"

@@ -24,7 +24,9 @@ def _payload(plan_id: int, **over) -> dict:
 
 
 def _counts(db) -> tuple[int, int, int]:
-    from backend.models import Empresa, Suscripcion, Usuario
+    from backend.empresas.models import Empresa
+    from backend.identity.models import Usuario
+    from backend.suscripciones.models import Suscripcion
 
     return (db.session.query(Empresa).count(), db.session.query(Usuario).count(),
             db.session.query(Suscripcion).count())
@@ -41,7 +43,7 @@ def plan(make_plan):
 # ---------------------------------------------------------------- catalogue
 
 def test_planes(client, db, make_plan):
-    from backend.models import Servicio
+    from backend.catalogo.models import Servicio
 
     make_plan(nombre="Retirado", activo=False)
     caro = make_plan(nombre="Caro", precio_mensual=500, servicios={"A": 1, "Oculto": 9})
@@ -62,7 +64,7 @@ def test_planes(client, db, make_plan):
 
 
 def test_servicios(client, db, make_plan):
-    from backend.models import Servicio
+    from backend.catalogo.models import Servicio
 
     make_plan(servicios={"Activo": 1, "Inactivo": 1})
     db.session.query(Servicio).filter_by(nombre="Inactivo").one().activo = False
@@ -87,8 +89,10 @@ def test_empresa_publica(client, make_empresa):
 # ---------------------------------------------------------------- sign-up
 
 def test_signup_creates_everything(app, client, db, plan):
-    from backend.models import CodigoEmail, Empresa, Suscripcion, Usuario
-    from backend.services.registro import usuario_id_from_registro_token
+    from backend.empresas.models import Empresa
+    from backend.identity.models import CodigoEmail, Usuario
+    from backend.suscripciones.models import Suscripcion
+    from backend.identity.services.registration import usuario_id_from_registro_token
 
     response = client.post(URL, json=_payload(plan.id))
     assert response.status_code == 201, response.get_json()
@@ -122,7 +126,7 @@ def test_signup_creates_everything(app, client, db, plan):
 
 
 def test_signup_annual_price(client, db, plan):
-    from backend.models import Suscripcion
+    from backend.suscripciones.models import Suscripcion
 
     response = client.post(URL, json=_payload(plan.id, periodo="anual"))
     assert response.status_code == 201
@@ -154,7 +158,7 @@ def test_duplicate_email_after_company_insert_rolls_back(client, db, plan, make_
 
 def test_failure_late_in_the_transaction_keeps_nothing(app, client, db, plan, monkeypatch):
     """An error after company, user and subscription were flushed leaves no row behind."""
-    from backend.services import registro
+    from backend.identity.services import registration as registro
 
     def boom(_usuario):
         raise RuntimeError("mail subsystem down")
@@ -166,7 +170,7 @@ def test_failure_late_in_the_transaction_keeps_nothing(app, client, db, plan, mo
 
 def test_integrity_race_on_email_is_409(client, db, plan, make_usuario, monkeypatch):
     """If another sign-up wins the race after our check, the unique index answers 409."""
-    from backend.services import public_signup
+    from backend.suscripciones import signup as public_signup
 
     make_usuario(email="ana@example.com")
     real_scalar = db.session.scalar

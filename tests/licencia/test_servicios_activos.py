@@ -34,7 +34,7 @@ def test_services_of_the_active_plan(client, empresa, global_headers, verify_sig
 
 
 def test_nothing_active_without_a_valid_licence(client, db, empresa, global_headers):
-    from backend.models import Suscripcion
+    from backend.suscripciones.models import Suscripcion
 
     db.session.query(Suscripcion).one().estado = "suspendida"
     db.session.commit()

@@ -8,7 +8,7 @@ import stat
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from backend.services import signing
+from backend.licencia import signing
 
 
 def test_key_generated_with_private_mode(tmp_path):

@@ -1,0 +1,1 @@
+"""Reading the audit trail for staff (`/admin/auditoria`); the rows are written by core.audit."""

@@ -1,1 +1,0 @@
-"""Authentication core shared by every blueprint: tokens, sessions, role checks."""

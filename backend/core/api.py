@@ -1,0 +1,97 @@
+"""flask-smorest glue: the Api (OpenAPI spec), a Blueprint whose JSON parser refuses
+non-JSON bodies with 415, and security schemes for the spec."""
+from __future__ import annotations
+
+from flask_smorest import Api as _Api
+from flask_smorest import Blueprint as _Blueprint
+from marshmallow import EXCLUDE, Schema, fields
+from webargs import core
+from webargs.flaskparser import FlaskParser
+from werkzeug.routing import IntegerConverter
+
+from .errors import BadRequest, UnsupportedMediaType, handle_http_exception
+from .json_codec import StrictJSONError, strict_loads
+from .schemas import MAX_INT
+
+
+class JsonOnlyParser(FlaskParser):
+    """Refuse a request body that is not JSON (415) instead of silently ignoring it, decode
+    it strictly (core.json_codec), and ignore unknown query parameters: the contract
+    refuses unknown *body* fields, while SaaS instances may add cache-busting query strings."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": EXCLUDE}
+
+    def _raw_load_json(self, req):
+        if not req.is_json and (req.content_length or req.get_data(cache=True)):
+            raise UnsupportedMediaType(
+                "El cuerpo debe ser JSON (Content-Type: application/json).",
+                details={"content_type": [req.mimetype or "ninguno"]},
+            )
+        if not req.is_json:
+            return core.missing
+        try:
+            return strict_loads(req.get_data(cache=True))
+        except StrictJSONError as exc:
+            raise BadRequest(str(exc), code="solicitud_invalida",
+                             details={"json": [str(exc)]}) from exc
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadRequest("El cuerpo de la solicitud no es JSON válido.",
+                             code="solicitud_invalida", details={"json": ["JSON inválido."]}) from exc
+
+
+class Blueprint(_Blueprint):
+    ARGUMENTS_PARSER = JsonOnlyParser()
+
+
+class DbIdConverter(IntegerConverter):
+    """`<int:...>` for row ids. An id beyond the database INT range reads as 0, which no row has,
+    so every lookup answers its usual 404; passed on as it is, it would overflow the SQLite
+    driver (a 500). Refusing it here instead would make Werkzeug answer 405 on paths that
+    have one rule per method."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= MAX_INT else 0
+
+
+def register_url_converters(app) -> None:
+    """Install DbIdConverter as `int` (before any route is added) and document it in the spec."""
+    app.url_map.converters["int"] = DbIdConverter
+    api.register_converter(DbIdConverter, lambda converter: {"type": "integer", "minimum": 0})
+
+
+class ErrorSchema(Schema):
+    """The contract's error envelope."""
+
+    error = fields.String(required=True, metadata={"example": "validacion"})
+    message = fields.String(required=True)
+    details = fields.Dict(metadata={"description": "Field name to list of messages, or context."})
+
+
+class Api(_Api):
+    """The envelope for errors raised inside smorest views too."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):  # noqa: D102 - overrides smorest's handler
+        return handle_http_exception(error)
+
+
+api = Api()
+
+SECURITY_SCHEMES = {
+    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    "empresaId": {"type": "apiKey", "in": "header", "name": "X-Empresa-Id"},
+}
+
+BEARER = [{"bearerAuth": []}]
+API_KEY = [{"apiKey": []}]
+API_KEY_EMPRESA = [{"apiKey": [], "empresaId": []}]
+
+
+def register_security_schemes() -> None:
+    """Add the auth schemes to the spec once `api.init_app` has run."""
+    for name, scheme in SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
+

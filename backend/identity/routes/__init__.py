@@ -1,0 +1,1 @@
+"""Identity blueprints: `/auth`, `/account` and `/admin/usuarios`."""

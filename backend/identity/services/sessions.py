@@ -1,0 +1,105 @@
+"""JWT pairs bound to a server-side session (SesionAuth) so that tokens can be revoked:
+logout, refresh-token reuse, password change and deactivation end sessions in the database,
+which every app instance sees."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from flask import current_app, request
+from flask_jwt_extended import create_access_token, create_refresh_token
+from sqlalchemy import select, update
+
+from ...core.models import utcnow
+from ...extensions import db
+from ..models import DesafioLogin, RefreshToken, SesionAuth, Usuario
+
+
+def _claims(usuario: Usuario, sesion_id: str) -> dict:
+    return {
+        "rol": str(usuario.rol),
+        "usuario_id": usuario.id,
+        "empresa_id": usuario.empresa_id,
+        "otp_enabled": bool(usuario.otp_enabled),
+        "sid": sesion_id,
+    }
+
+
+def _user_agent() -> str | None:
+    agent = request.headers.get("User-Agent") if request else None
+    return agent[:255] if agent else None
+
+
+def token_pair(usuario: Usuario, sesion: SesionAuth) -> dict:
+    """Mint an access and a refresh token for `sesion` and record the refresh token."""
+    config = current_app.config
+    access_ttl = timedelta(minutes=config["JWT_ACCESS_MINUTES"])
+    refresh_ttl = timedelta(days=config["JWT_REFRESH_DAYS"])
+    claims = _claims(usuario, sesion.id)
+    refresh_jti = str(uuid.uuid4())
+    access = create_access_token(identity=str(usuario.id), additional_claims=claims,
+                                 expires_delta=access_ttl)
+    refresh = create_refresh_token(identity=str(usuario.id),
+                                   additional_claims={**claims, "jti": refresh_jti},
+                                   expires_delta=refresh_ttl)
+    db.session.add(RefreshToken(jti=refresh_jti, sesion_id=sesion.id,
+                                expires_at=utcnow() + refresh_ttl))
+    sesion.expires_at = utcnow() + refresh_ttl
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "token_type": "Bearer",
+        "expires_in": int(access_ttl.total_seconds()),
+    }
+
+
+def start_session(usuario: Usuario, ip: str | None = None) -> dict:
+    """Open a new session for `usuario` and return its first token pair (caller commits)."""
+    sesion = SesionAuth(
+        id=str(uuid.uuid4()),
+        usuario_id=usuario.id,
+        expires_at=utcnow() + timedelta(days=current_app.config["JWT_REFRESH_DAYS"]),
+        ip=ip,
+        user_agent=_user_agent(),
+    )
+    db.session.add(sesion)
+    db.session.flush()
+    return token_pair(usuario, sesion)
+
+
+def revoke_session(sesion_id: str, reason: str) -> None:
+    """End one session: its access and refresh tokens stop working."""
+    db.session.execute(
+        update(SesionAuth)
+        .where(SesionAuth.id == sesion_id, SesionAuth.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+
+
+def revoke_user_sessions(usuario_id: int, reason: str, keep_sesion_id: str | None = None) -> None:
+    """End every session of a user (optionally all but the caller's own), and every pending
+    login challenge: one issued for the old password or 2FA must not become a new session."""
+    db.session.execute(
+        update(DesafioLogin)
+        .where(DesafioLogin.usuario_id == usuario_id, DesafioLogin.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    stmt = (
+        update(SesionAuth)
+        .where(SesionAuth.usuario_id == usuario_id, SesionAuth.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+    if keep_sesion_id:
+        stmt = stmt.where(SesionAuth.id != keep_sesion_id)
+    db.session.execute(stmt)
+
+
+def session_is_active(sesion_id: str | None) -> bool:
+    """True when the session exists, is not revoked and has not expired."""
+    if not sesion_id:
+        return False
+    row = db.session.execute(
+        select(SesionAuth.revoked_at, SesionAuth.expires_at).where(SesionAuth.id == sesion_id)
+    ).first()
+    return row is not None and row.revoked_at is None and row.expires_at > utcnow()
+

@@ -1,0 +1,325 @@
+"""The licence of a company, as the SaaS instances ask for it.
+
+Rule (DESIGN.md): valid when the company is `activa` and its subscription is `activa` with
+`fecha_inicio <= today <= fecha_fin`. Which subscription explains the answer:
+1. the `activa` one (at most one per company; found through the unique `empresa_activa_id`);
+2. otherwise the most recently created one (highest id), to say why there is no licence.
+
+`codigo` (checked in this order):
+- EMPRESA_NO_ENCONTRADA: no company with that NIT (HTTP 404);
+- EMPRESA_INACTIVA: the company is `inactiva` (whatever its subscription);
+- SIN_SUSCRIPCION: no subscription, the latest one is `inactiva` (e.g. a public sign-up
+  waiting for staff), or the `activa` one starts in the future;
+- VENCIDA: the `activa` subscription ended before today;
+- SUSPENDIDA / CANCELADA: the latest subscription is `suspendida` / `cancelada`;
+- VALIDA: the licence is valid.
+`servicios` lists the plan's active services only when the licence is valid (else []).
+
+Caching: the answer (without `ts`/`nonce`) is cached for LICENSE_CACHE_SECONDS (0 disables)
+under a key that holds a version number and today's date. Every commit that touched a
+company, subscription, plan, plan–service or service bumps the version, so changes made
+through the ORM are visible at once. With REDIS_URL the entries and the version live in
+Redis (shared by every instance and process); without it they live in this process, where
+a change made by another process is seen after at most LICENSE_CACHE_SECONDS.
+A cache failure never fails a licence check: the database answers.
+Known limit: a request whose database snapshot began before a concurrent commit (possible
+only with a per-company key, whose lookup runs first) may store the older answer under the
+new version; it is then served for at most LICENSE_CACHE_SECONDS. Changes made outside the
+ORM (raw SQL) are likewise seen after at most that time.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import date
+
+import redis
+from flask import current_app
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from ..catalogo.models import Plan, PlanServicio, Servicio
+from ..core.errors import Forbidden
+from ..core.models import utc_today as hoy
+from ..empresas.models import Empresa, EstadoEmpresa
+from ..extensions import db
+from ..suscripciones.models import EstadoSuscripcion, Suscripcion
+
+log = logging.getLogger("backend.api")
+
+VALIDA = "VALIDA"
+SIN_SUSCRIPCION = "SIN_SUSCRIPCION"
+SUSPENDIDA = "SUSPENDIDA"
+VENCIDA = "VENCIDA"
+CANCELADA = "CANCELADA"
+EMPRESA_INACTIVA = "EMPRESA_INACTIVA"
+EMPRESA_NO_ENCONTRADA = "EMPRESA_NO_ENCONTRADA"
+CODIGOS = (VALIDA, SIN_SUSCRIPCION, SUSPENDIDA, VENCIDA, CANCELADA, EMPRESA_INACTIVA,
+           EMPRESA_NO_ENCONTRADA)
+
+MENSAJES = {
+    VALIDA: "Licencia válida.",
+    SIN_SUSCRIPCION: "La empresa no tiene una suscripción activa.",
+    SUSPENDIDA: "La suscripción está suspendida.",
+    VENCIDA: "La suscripción está vencida.",
+    CANCELADA: "La suscripción fue cancelada.",
+    EMPRESA_INACTIVA: "La empresa está inactiva.",
+    EMPRESA_NO_ENCONTRADA: "No existe una empresa con ese NIT.",
+}
+
+_COLUMNS = (
+    Empresa.id, Empresa.nit, Empresa.nombre, Empresa.estado,
+    Suscripcion.id.label("sus_id"), Suscripcion.periodo, Suscripcion.fecha_inicio,
+    Suscripcion.fecha_fin, Suscripcion.estado.label("sus_estado"),
+    Plan.id.label("plan_id"), Plan.nombre.label("plan_nombre"),
+    PlanServicio.cantidad, Servicio.nombre.label("servicio_nombre"), Servicio.url_api,
+)
+
+
+def _value(enum_or_str) -> str:
+    return getattr(enum_or_str, "value", enum_or_str)
+
+
+def codigo_para(empresa_estado, suscripcion: dict | None, hoy: date) -> str:
+    """The `codigo` of a company state and its explaining subscription (see module doc)."""
+    if _value(empresa_estado) != EstadoEmpresa.ACTIVA.value:
+        return EMPRESA_INACTIVA
+    if suscripcion is None:
+        return SIN_SUSCRIPCION
+    estado = suscripcion["estado"]
+    if estado == EstadoSuscripcion.ACTIVA.value:
+        if suscripcion["fecha_fin"] < hoy.isoformat():
+            return VENCIDA
+        if suscripcion["fecha_inicio"] > hoy.isoformat():
+            return SIN_SUSCRIPCION
+        return VALIDA
+    return {EstadoSuscripcion.SUSPENDIDA.value: SUSPENDIDA,
+            EstadoSuscripcion.CANCELADA.value: CANCELADA}.get(estado, SIN_SUSCRIPCION)
+
+
+def _suscripcion_dict(row) -> dict:
+    return {
+        "id": row.sus_id,
+        "plan": {"id": row.plan_id, "nombre": row.plan_nombre},
+        "periodo": _value(row.periodo),
+        "fecha_inicio": row.fecha_inicio.isoformat(),
+        "fecha_fin": row.fecha_fin.isoformat(),
+        "estado": _value(row.sus_estado),
+    }
+
+
+def _latest_subscription(empresa_id: int) -> dict | None:
+    row = db.session.execute(
+        select(Suscripcion.id.label("sus_id"), Suscripcion.periodo, Suscripcion.fecha_inicio,
+               Suscripcion.fecha_fin, Suscripcion.estado.label("sus_estado"),
+               Plan.id.label("plan_id"), Plan.nombre.label("plan_nombre"))
+        .join(Plan, Plan.id == Suscripcion.plan_id)
+        .where(Suscripcion.empresa_id == empresa_id)
+        .order_by(Suscripcion.id.desc())
+        .limit(1)
+    ).first()
+    return _suscripcion_dict(row) if row else None
+
+
+def _not_found() -> dict:
+    return {"activa": False, "codigo": EMPRESA_NO_ENCONTRADA, "empresa": None,
+            "suscripcion": None, "servicios": []}
+
+
+def _compute(where, hoy: date) -> dict:
+    """One query for the company, its active subscription, plan and services (one row each)."""
+    rows = db.session.execute(
+        select(*_COLUMNS)
+        .select_from(Empresa)
+        .outerjoin(Suscripcion, Suscripcion.empresa_activa_id == Empresa.id)
+        .outerjoin(Plan, Plan.id == Suscripcion.plan_id)
+        .outerjoin(PlanServicio, PlanServicio.plan_id == Plan.id)
+        .outerjoin(Servicio, (Servicio.id == PlanServicio.servicio_id) & Servicio.activo.is_(True))
+        .where(where)
+        .order_by(Servicio.nombre)
+    ).all()
+    if not rows:
+        return _not_found()
+    first = rows[0]
+    empresa = {"id": first.id, "nit": first.nit, "nombre": first.nombre,
+               "estado": _value(first.estado)}
+    suscripcion = _suscripcion_dict(first) if first.sus_id is not None else _latest_subscription(first.id)
+    codigo = codigo_para(first.estado, suscripcion, hoy)
+    servicios = []
+    if codigo == VALIDA:
+        servicios = [{"nombre": r.servicio_nombre, "cantidad": r.cantidad, "url_api": r.url_api}
+                     for r in rows if r.servicio_nombre is not None]
+    return {"activa": codigo == VALIDA, "codigo": codigo, "empresa": empresa,
+            "suscripcion": suscripcion, "servicios": servicios}
+
+
+def licencia_por_nit(nit: str) -> dict:
+    """The licence of the company with NIT `nit` (see the module doc for its keys)."""
+    return _cached(f"nit:{nit}", lambda hoy: _compute(Empresa.nit == nit, hoy))
+
+
+def licencia_por_empresa_id(empresa_id: int | None) -> dict:
+    """The licence of the company `empresa_id` (EMPRESA_NO_ENCONTRADA for None)."""
+    if empresa_id is None:
+        return _not_found()
+    return _cached(f"id:{empresa_id}", lambda hoy: _compute(Empresa.id == empresa_id, hoy))
+
+
+def http_status(licencia: dict) -> int:
+    return 404 if licencia["codigo"] == EMPRESA_NO_ENCONTRADA else 200
+
+
+def with_error_keys(body: dict, codigo: str) -> dict:
+    """A 404 answer (unknown NIT) also carries the error envelope's keys, so generic clients
+    read it; any other answer is returned as it is."""
+    if codigo == EMPRESA_NO_ENCONTRADA:
+        return {"error": "no_encontrado", "message": MENSAJES[EMPRESA_NO_ENCONTRADA], **body}
+    return body
+
+
+def licencia_para_clave(nit: str, empresa_de_la_clave: int | None) -> dict:
+    """The licence of `nit` for an API-key caller: the global key (`empresa_de_la_clave` None)
+    may ask about any company; a per-company key only about its own (403 otherwise, whether or
+    not the NIT exists, so a key cannot probe other NITs)."""
+    answer = licencia_por_nit(nit)
+    if empresa_de_la_clave is not None:
+        empresa = answer["empresa"]
+        if empresa is None or empresa["id"] != empresa_de_la_clave:
+            raise Forbidden("La API key no tiene acceso a esta empresa.", code="prohibido")
+    return answer
+
+
+def servicios_activos(licencia: dict, nombres: list[str]) -> dict:
+    """`{nombre: {activo, cantidad}}` for each requested service name (case-insensitive)."""
+    granted = {s["nombre"].casefold(): s["cantidad"] for s in licencia["servicios"]}
+    answer = {}
+    for nombre in nombres:
+        cantidad = granted.get(nombre.strip().casefold())
+        answer[nombre] = {"activo": cantidad is not None, "cantidad": cantidad or 0}
+    return answer
+
+
+# ---------------------------------------------------------------- cache
+
+class _LocalCache:
+    """A small TTL cache for one process (used when REDIS_URL is not set)."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[float, dict]] = {}
+        self._lock = threading.Lock()
+        self.version = 0
+
+    def get(self, key: str) -> dict | None:
+        item = self._data.get(key)
+        if item is None or item[0] < time.monotonic():
+            return None
+        return item[1]
+
+    def set(self, key: str, value: dict, ttl: int) -> None:
+        with self._lock:
+            if len(self._data) >= self.MAX_ENTRIES:
+                self._data.clear()
+            self._data[key] = (time.monotonic() + ttl, value)
+
+    def bump(self) -> None:
+        with self._lock:
+            self.version += 1
+            self._data.clear()
+
+
+_local = _LocalCache()
+VERSION_KEY = "licencia:version"
+
+
+def _redis():
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    client = current_app.extensions.get("licencia_redis")
+    if client is None:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        current_app.extensions["licencia_redis"] = client
+    return client
+
+
+def _cached(ident: str, compute) -> dict:
+    dia = hoy()
+    ttl = int(current_app.config.get("LICENSE_CACHE_SECONDS") or 0)
+    if ttl <= 0:
+        return compute(dia)
+    client = _redis()
+    if client is None:
+        key = f"{_local.version}:{ident}:{dia.isoformat()}"
+        value = _local.get(key)
+        if value is None:
+            value = compute(dia)
+            _local.set(key, value, ttl)
+        return value
+    try:
+        version = int(client.get(VERSION_KEY) or 0)
+        key = f"licencia:v{version}:{ident}:{dia.isoformat()}"
+        raw = client.get(key)
+        if raw is not None:
+            return json.loads(raw)
+    except Exception:  # noqa: BLE001 - the cache is an optimisation, never a failure
+        log.warning("licence cache unavailable; answering from the database", exc_info=True)
+        return compute(dia)
+    value = compute(dia)
+    try:
+        client.set(key, json.dumps(value), ex=ttl)
+    except Exception:  # noqa: BLE001
+        log.warning("licence cache write failed", exc_info=True)
+    return value
+
+
+def invalidate_cache() -> None:
+    """Forget every cached licence (bumps the version; Redis too when configured)."""
+    _local.bump()
+    try:
+        client = _redis()
+        if client is not None:
+            client.incr(VERSION_KEY)
+    except RuntimeError:  # no app context (e.g. a script): the local bump is all we can do
+        pass
+    except Exception:  # noqa: BLE001
+        log.warning("licence cache version bump failed", exc_info=True)
+
+
+# Models whose changes can change a licence.
+_WATCHED = (Empresa, Suscripcion, Plan, PlanServicio, Servicio)
+_FLAG = "licencia_cache_dirty"
+
+
+def _note_changes(session, _flush_context) -> None:
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, _WATCHED):
+            session.info[_FLAG] = True
+            return
+
+
+def _note_bulk_changes(orm_execute_state) -> None:
+    if orm_execute_state.is_update or orm_execute_state.is_delete:
+        mapper = orm_execute_state.bind_mapper
+        if mapper is not None and issubclass(mapper.class_, _WATCHED):
+            orm_execute_state.session.info[_FLAG] = True
+
+
+def _bump_on_commit(session) -> None:
+    if session.info.pop(_FLAG, False):
+        invalidate_cache()
+
+
+_SESSION_HOOKS = (("after_flush", _note_changes), ("do_orm_execute", _note_bulk_changes),
+                  ("after_commit", _bump_on_commit))
+
+
+def register_cache_invalidation() -> None:
+    """Forget cached licences after every commit that touched what a licence depends on
+    (the factory calls this once per process)."""
+    for name, hook in _SESSION_HOOKS:
+        if not event.contains(Session, name, hook):
+            event.listen(Session, name, hook)

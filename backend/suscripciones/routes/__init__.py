@@ -1,0 +1,1 @@
+"""Subscription blueprints: `/admin/suscripciones`, `/account/subscriptions` and `/public`."""
