@@ -83,7 +83,8 @@ class Config:
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
 
         self.FRONTEND_ORIGINS = _list("FRONTEND_ORIGINS", "http://localhost:4200,http://127.0.0.1:4200")
-        self.FRONTEND_DIST = _env("FRONTEND_DIST", str(ROOT_DIR / "frontend" / "dist" / "frontend" / "browser"))
+        self.FRONTEND_DIST = _env("FRONTEND_DIST",
+                                  str(ROOT_DIR / "frontend" / "dist" / "frontend" / "browser"))
         self.FRONTEND_DEV_URL = _env("FRONTEND_DEV_URL", "http://localhost:4200")
         # Public address of the SPA, for links in emails (never taken from the request's Host).
         self.PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
@@ -92,7 +93,8 @@ class Config:
         # The Ed25519 private key as PEM text (wins over the file): the way to give every app
         # host the same key. Otherwise the file at LICENSE_SIGNING_KEY_PATH, created on first use.
         self.LICENSE_SIGNING_KEY = _env("LICENSE_SIGNING_KEY")
-        self.LICENSE_SIGNING_KEY_PATH = _env("LICENSE_SIGNING_KEY_PATH", str(INSTANCE_DIR / "license_ed25519.pem"))
+        self.LICENSE_SIGNING_KEY_PATH = _env("LICENSE_SIGNING_KEY_PATH",
+                                             str(INSTANCE_DIR / "license_ed25519.pem"))
         self.LICENSE_CACHE_SECONDS = _int("LICENSE_CACHE_SECONDS", 30)
 
         self.MAX_CONTENT_LENGTH = 50 * MiB
@@ -155,7 +157,7 @@ class Config:
         self.OPENAPI_JSON_PATH = "openapi.json"
         self.OPENAPI_SWAGGER_UI_PATH = None  # backend.docs serves it from local assets
 
-    def finalize(self) -> "Config":
+    def finalize(self) -> Config:
         """Derive the settings that depend on others (after subclasses adjusted them)."""
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         broker = self.CELERY_BROKER_URL

@@ -17,12 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend import create_app  # noqa: E402
-from backend.config import TestingConfig  # noqa: E402
-from backend.extensions import db  # noqa: E402
-from backend.catalogo.models import Plan, PlanServicio, Servicio  # noqa: E402
-from backend.empresas.models import Empresa  # noqa: E402
-from backend.suscripciones.models import Suscripcion  # noqa: E402
+from backend import create_app
+from backend.catalogo.models import Plan, PlanServicio, Servicio
+from backend.config import TestingConfig
+from backend.empresas.models import Empresa
+from backend.extensions import db
+from backend.suscripciones.models import Suscripcion
 
 NIT = "900123456-7"
 

@@ -11,7 +11,8 @@ from ..core.schemas import BaseSchema, EnumValue, Id, UTCDateTime
 class AuditoriaSchema(BaseSchema):
     id = fields.Integer()
     tabla = fields.String()
-    registro_id = fields.String(metadata={"description": "The record id; `plan:servicio` for plan_servicios."})
+    registro_id = fields.String(
+        metadata={"description": "The record id; `plan:servicio` for plan_servicios."})
     accion = EnumValue(AccionAuditoria)
     valores_anteriores = fields.Dict(allow_none=True)
     valores_nuevos = fields.Dict(allow_none=True)

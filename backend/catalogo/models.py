@@ -22,7 +22,7 @@ class Plan(Audited, TimestampMixin, db.Model):
     seleccionado: Mapped[bool] = mapped_column(sa.Boolean, default=False, nullable=False)
     activo: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False, index=True)
 
-    plan_servicios: Mapped[list["PlanServicio"]] = relationship(
+    plan_servicios: Mapped[list[PlanServicio]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="PlanServicio.servicio_id"
     )
 
@@ -48,7 +48,7 @@ class Servicio(Audited, TimestampMixin, db.Model):
     url_api: Mapped[str | None] = mapped_column(sa.String(500))
     activo: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False, index=True)
 
-    plan_servicios: Mapped[list["PlanServicio"]] = relationship(
+    plan_servicios: Mapped[list[PlanServicio]] = relationship(
         back_populates="servicio", cascade="all, delete-orphan"
     )
 

@@ -2,6 +2,8 @@
 non-JSON bodies with 415, and security schemes for the spec."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from marshmallow import EXCLUDE, Schema, fields
@@ -19,7 +21,8 @@ class JsonOnlyParser(FlaskParser):
     it strictly (core.json_codec), and ignore unknown query parameters: the contract
     refuses unknown *body* fields, while SaaS instances may add cache-busting query strings."""
 
-    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": EXCLUDE}
+    DEFAULT_UNKNOWN_BY_LOCATION: ClassVar[dict] = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": EXCLUDE}
 
     def _raw_load_json(self, req):
         if not req.is_json and (req.content_length or req.get_data(cache=True)):
@@ -73,7 +76,7 @@ class Api(_Api):
 
     ERROR_SCHEMA = ErrorSchema
 
-    def handle_http_exception(self, error):  # noqa: D102 - overrides smorest's handler
+    def handle_http_exception(self, error):
         return handle_http_exception(error)
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -13,7 +13,7 @@ HOURS = sa.Numeric(8, 2)
 
 def utcnow() -> datetime:
     """Naive UTC now: MySQL DATETIME keeps no zone, so every stored time is UTC."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def utc_today() -> date:
@@ -35,11 +35,8 @@ def enum_column(enum_cls: type[enum.Enum], name: str, **kwargs) -> sa.Enum:
     )
 
 
-class StrEnum(str, enum.Enum):
+class StrEnum(enum.StrEnum):
     """Enum whose members compare and serialise as their wire value."""
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class TimestampMixin:

@@ -1,7 +1,7 @@
 """Schema base and the wire formats of CONTRACT.md (UTC datetimes with Z, money as numbers)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -21,13 +21,13 @@ class UTCDateTime(fields.DateTime):
         if value is None:
             return None
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value.replace(microsecond=0).isoformat() + "Z"
 
     def _deserialize(self, value, attr, data, **kwargs):
         parsed: datetime = super()._deserialize(value, attr, data, **kwargs)
         if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
         return parsed
 
 

@@ -6,8 +6,9 @@ Two kinds of key are accepted:
 - a per-company key (`sk_<prefix>_<secret>`, stored as its SHA-256): works for its own
   company only; `g.api_empresa_id` is that company's id and `g.api_key_id` the key's id.
 
-Services receive `empresa_id_of_key()`; views call `ensure_api_access_to(empresa_id)` (403 `prohibido` for another company) or
-`empresa_id_from_header()` for calls that name their company in `X-Empresa-Id`.
+Services receive `empresa_id_of_key()`; views call `ensure_api_access_to(empresa_id)` (403
+`prohibido` for another company) or `empresa_id_from_header()` for calls that name their
+company in `X-Empresa-Id`.
 """
 from __future__ import annotations
 

@@ -40,8 +40,8 @@ class Empresa(Audited, TimestampMixin, db.Model):
         index=True,
     )
 
-    usuarios: Mapped[list["Usuario"]] = relationship(back_populates="empresa")
-    suscripciones: Mapped[list["Suscripcion"]] = relationship(back_populates="empresa")
+    usuarios: Mapped[list[Usuario]] = relationship(back_populates="empresa")
+    suscripciones: Mapped[list[Suscripcion]] = relationship(back_populates="empresa")
 
     @property
     def is_activa(self) -> bool:

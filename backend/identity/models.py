@@ -61,7 +61,7 @@ class Usuario(Audited, TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     last_login_ip: Mapped[str | None] = mapped_column(sa.String(45))
 
-    empresa: Mapped["Empresa | None"] = relationship(back_populates="usuarios")
+    empresa: Mapped[Empresa | None] = relationship(back_populates="usuarios")
 
     @property
     def is_staff(self) -> bool:

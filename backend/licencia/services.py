@@ -265,13 +265,13 @@ def _cached(ident: str, compute) -> dict:
         raw = client.get(key)
         if raw is not None:
             return json.loads(raw)
-    except Exception:  # noqa: BLE001 - the cache is an optimisation, never a failure
+    except Exception:
         log.warning("licence cache unavailable; answering from the database", exc_info=True)
         return compute(dia)
     value = compute(dia)
     try:
         client.set(key, json.dumps(value), ex=ttl)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("licence cache write failed", exc_info=True)
     return value
 
@@ -285,7 +285,7 @@ def invalidate_cache() -> None:
             client.incr(VERSION_KEY)
     except RuntimeError:  # no app context (e.g. a script): the local bump is all we can do
         pass
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("licence cache version bump failed", exc_info=True)
 
 

@@ -15,7 +15,7 @@ import os
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -119,7 +119,7 @@ def public_key_info() -> dict:
 
 def server_ts() -> str:
     """Now, ISO 8601 UTC with Z (second precision)."""
-    return datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+    return datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def signed_json(payload: dict, status: int = 200, nonce: str | None = None) -> Response:

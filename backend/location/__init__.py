@@ -1,1 +1,2 @@
-"""Countries (Spanish names) and cities for address forms: the catalogue, its `location build` command and the public look-up."""
+"""Countries (Spanish names) and cities for address forms: the catalogue, its
+`location build` command and the public look-up."""

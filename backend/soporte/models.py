@@ -80,10 +80,10 @@ class SoporteSuscripcion(Audited, TimestampMixin, db.Model):
         sa.ForeignKey("usuarios.id", ondelete="SET NULL")
     )
 
-    empresa: Mapped["Empresa"] = relationship()
-    suscripcion: Mapped["Suscripcion"] = relationship()
+    empresa: Mapped[Empresa] = relationship()
+    suscripcion: Mapped[Suscripcion] = relationship()
     soporte_tipo: Mapped[SoporteTipo] = relationship()
-    pagos: Mapped[list["SoportePago"]] = relationship(back_populates="soporte_suscripcion")
+    pagos: Mapped[list[SoportePago]] = relationship(back_populates="soporte_suscripcion")
 
 
 class SoportePago(Audited, TimestampMixin, db.Model):
@@ -155,10 +155,10 @@ class SoporteTicket(Audited, TimestampMixin, db.Model):
     metadata_: Mapped[dict | None] = mapped_column("metadata", sa.JSON)
     cerrado_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
 
-    comentarios: Mapped[list["SoporteTicketComentario"]] = relationship(
+    comentarios: Mapped[list[SoporteTicketComentario]] = relationship(
         back_populates="ticket", order_by="SoporteTicketComentario.id", cascade="all, delete-orphan"
     )
-    archivos: Mapped[list["SoporteTicketArchivo"]] = relationship(
+    archivos: Mapped[list[SoporteTicketArchivo]] = relationship(
         back_populates="ticket", order_by="SoporteTicketArchivo.id", cascade="all, delete-orphan"
     )
 

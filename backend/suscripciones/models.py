@@ -62,8 +62,8 @@ class Suscripcion(Audited, TimestampMixin, db.Model):
         sa.ForeignKey("usuarios.id", ondelete="SET NULL")
     )
 
-    empresa: Mapped["Empresa"] = relationship(back_populates="suscripciones")
-    plan: Mapped["Plan"] = relationship()
+    empresa: Mapped[Empresa] = relationship(back_populates="suscripciones")
+    plan: Mapped[Plan] = relationship()
 
     @classmethod
     def visibles_para(cls, usuario) -> Select:

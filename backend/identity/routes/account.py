@@ -12,8 +12,7 @@ from ..schemas import (
     ValidCodeSchema,
     VerifyCodeSchema,
 )
-from ..services import account
-from ..services import throttle
+from ..services import account, throttle
 
 blp = Blueprint("account", __name__, url_prefix="/account", description="The user's own account")
 

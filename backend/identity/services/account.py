@@ -54,7 +54,8 @@ def change_password(usuario: Usuario, current_password: str, new_password: str,
                          details={"current_password": ["Contraseña incorrecta."]})
     if usuario.otp_enabled:
         if not otp_code:
-            raise ValidationFailed(details={"otp_code": ["Requerido: la cuenta tiene verificación en dos pasos."]})
+            raise ValidationFailed(details={
+                "otp_code": ["Requerido: la cuenta tiene verificación en dos pasos."]})
         if not otp.verify_totp(usuario, otp_code):
             raise _invalid_code("otp_code")
     else:

@@ -52,7 +52,8 @@ def reset(token: str, password: str, otp_code: str | None = None,
         if not otp_code and not backup_code:
             raise ValidationFailed("La cuenta tiene verificación en dos pasos: envíe otp_code.",
                                    code="otp_requerido",
-                                   details={"otp_code": ["Requerido cuando la verificación en dos pasos está activa."]})
+                                   details={"otp_code": [
+                                       "Requerido cuando la verificación en dos pasos está activa."]})
         if not otp.verify_second_factor(usuario, otp_code=otp_code, backup_code=backup_code):
             attempts.count_failure(row)
             db.session.commit()

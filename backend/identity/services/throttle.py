@@ -45,6 +45,7 @@ from . import access_log as auth_log
 from . import purpose_tokens
 from .login import CHALLENGE_MAX_AGE
 from .registration import usuario_id_from_registro_token
+
 # Per-request memo (the WSGI environ, which unlike `g` never outlives the request).
 _EMAIL_KEY = "backend.throttle.email"
 _LOGGED_KEY = "backend.throttle.logged"
@@ -57,7 +58,7 @@ def _rate(name: str):
 
 def _body() -> dict:
     """The JSON object of the request, or {} (malformed bodies are refused by the strict
-    decoder in backend.json_codec before any key is read from them)."""
+    decoder in core.json_codec before any key is read from them)."""
     data = request.get_json(silent=True)
     return data if isinstance(data, dict) else {}
 
