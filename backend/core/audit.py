@@ -78,6 +78,7 @@ ALWAYS_IGNORED = frozenset({"updated_at"})
 _ACTOR_KEY = "backend.audit.actor"
 _MARKS = "audit_marks"
 _PENDING = "audit_pending"
+_STORED = "audit_stored_old_values"
 _DISABLED = "audit_disabled"
 
 
@@ -141,8 +142,9 @@ def snapshot(instance) -> dict:
     }
 
 
-def _changes(instance) -> tuple[dict, dict]:
-    """The (old, new) values of the columns this flush changed, secrets masked or left out."""
+def _changes(instance, stored: dict) -> tuple[dict, dict]:
+    """The (old, new) values of the columns this flush changed, secrets masked or left out;
+    `stored` holds old values read from the database for columns set while unloaded."""
     state = inspect(instance)
     ignored = ALWAYS_IGNORED | type(instance).__audit_ignore__
     antes: dict = {}
@@ -152,7 +154,7 @@ def _changes(instance) -> tuple[dict, dict]:
         history = state.attrs[key].history
         if not history.has_changes() or key in ignored:
             continue
-        old = jsonable(history.deleted[0]) if history.deleted else None
+        old = jsonable(history.deleted[0] if history.deleted else stored.get(key))
         new = jsonable(history.added[0]) if history.added else jsonable(getattr(instance, key))
         if old == new:
             continue
@@ -194,10 +196,11 @@ def _after_update(_mapper, _connection, target) -> None:
     pending = _pending(target)
     if pending is None:
         return
-    antes, despues = _changes(target)
+    info = object_session(target).info
+    antes, despues = _changes(target, info.get(_STORED, {}).pop(inspect(target), {}))
     if not despues:
         return
-    marked = object_session(target).info.get(_MARKS, {}).pop(inspect(target), None)
+    marked = info.get(_MARKS, {}).pop(inspect(target), None)
     entry = pending.get(_key(target))
     if entry is None:
         accion, whole_record = marked or (AccionAuditoria.ACTUALIZAR, False)
@@ -211,6 +214,30 @@ def _after_update(_mapper, _connection, target) -> None:
     entry["despues"].update(despues)
     if entry.get("whole_record"):
         entry["full"] = snapshot(target)
+
+
+def _read_unloaded_old_values(session, _flush_context, _instances) -> None:
+    """Before a flush: a column set while its old value was not loaded (expired after a commit)
+    has no old value in its history; read it from the database, one SELECT per such row."""
+    if session.info.get(_DISABLED):
+        return
+    for instance in session.dirty:
+        if not isinstance(instance, Audited):
+            continue
+        state = inspect(instance)
+        if state.key is None:
+            continue
+        unloaded = [column for column in state.mapper.column_attrs
+                    if (history := state.attrs[column.key].history).added and not history.deleted]
+        if not unloaded:
+            continue
+        mapper = state.mapper
+        where = [col == value for col, value in zip(mapper.primary_key, state.key[1], strict=True)]
+        row = session.connection().execute(
+            sa.select(*[column.columns[0] for column in unloaded]).where(*where)).first()
+        if row is not None:
+            stored = session.info.setdefault(_STORED, {})
+            stored[state] = {column.key: value for column, value in zip(unloaded, row, strict=True)}
 
 
 def _after_delete(_mapper, _connection, target) -> None:
@@ -257,14 +284,14 @@ def _write_pending(session) -> None:
 
 
 def _forget(session, *_args) -> None:
-    session.info.pop(_PENDING, None)
-    session.info.pop(_MARKS, None)
+    for key in (_PENDING, _MARKS, _STORED):
+        session.info.pop(key, None)
 
 
 _MAPPER_HOOKS = (("after_insert", _after_insert), ("after_update", _after_update),
                  ("after_delete", _after_delete))
-_SESSION_HOOKS = (("before_commit", _write_pending), ("after_commit", _forget),
-                  ("after_rollback", _forget))
+_SESSION_HOOKS = (("before_flush", _read_unloaded_old_values), ("before_commit", _write_pending),
+                  ("after_commit", _forget), ("after_rollback", _forget))
 
 
 def register() -> None:
