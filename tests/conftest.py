@@ -1,19 +1,22 @@
 """Shared fixtures: one app per session (SQLite in memory, or MariaDB when DATABASE_URL
-says so), tables emptied after every test, and helpers to sign in."""
+says so), tables emptied after every test and licence/location caches cleared before it, data
+factories, helpers to sign in, a customer user with a company, audit lookups, a SQL-statement
+counter and per-company API keys."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from backend import create_app
+from backend.catalogo.models import Plan, PlanServicio, Servicio
 from backend.config import TestingConfig
 from backend.core import audit
-from backend.extensions import db as _db
-from backend.catalogo.models import Plan, PlanServicio, Servicio
+from backend.core.audit import Auditoria
 from backend.empresas.models import Empresa
+from backend.extensions import db as _db
 from backend.identity.models import Rol, Usuario
 from backend.suscripciones.models import Suscripcion
 
@@ -68,6 +71,18 @@ def _clean_tables(app):
 
     limiter.reset()
     ctx.pop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Licence answers cached by an earlier test (whose rows were deleted outside the ORM)
+    must not leak into this one."""
+    from backend.licencia import services as licencia
+    from backend.location import services as location
+
+    licencia.invalidate_cache()
+    location.clear_cache()
+    yield
 
 
 @pytest.fixture
@@ -209,6 +224,75 @@ def soporte_user(make_usuario):
 def soporte_headers(soporte_user, auth_headers):
     return auth_headers(soporte_user)
 
+
+@pytest.fixture
+def empresa(make_empresa):
+    return make_empresa(nombre="Acme SAS", nit="900123456-7")
+
+
+@pytest.fixture
+def cliente(make_usuario, empresa):
+    return make_usuario(rol=Rol.CLIENTE, empresa_id=empresa.id, email="cliente@acme.com",
+                        nombre="Cliente Acme")
+
+
+@pytest.fixture
+def cliente_headers(cliente, auth_headers):
+    return auth_headers(cliente)
+
+
+@pytest.fixture
+def company_key(db):
+    """`company_key(empresa)` → the full key of a new per-company API key."""
+    from backend.empresas.api_keys import create_key
+
+    def issue(empresa, nombre: str | None = None) -> str:
+        _row, key = create_key(empresa.id, nombre)
+        return key
+
+    return issue
+
+
+# ---------------------------------------------------------------- audit and SQL helpers
+
+@pytest.fixture
+def audit_rows(db):
+    """The audit rows of one table (and record id), oldest first."""
+
+    def rows(tabla: str, registro_id=None) -> list[Auditoria]:
+        stmt = select(Auditoria).where(Auditoria.tabla == tabla).order_by(Auditoria.id)
+        if registro_id is not None:
+            stmt = stmt.where(Auditoria.registro_id == str(registro_id))
+        db.session.expire_all()
+        return list(db.session.scalars(stmt))
+
+    return rows
+
+
+@pytest.fixture
+def count_queries(db):
+    """Count the SQL statements run inside a `with count_queries() as counter:` block."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        counter = {"n": 0}
+
+        def bump(*_args, **_kwargs):
+            counter["n"] += 1
+
+        event.listen(db.engine, "before_cursor_execute", bump)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", bump)
+
+    return counting
+
+
+# ---------------------------------------------------------------- response checks
 
 def assert_error(response, status: int, code: str | None = None) -> dict:
     """Assert the contract envelope with `status` (and `code`); return the body."""

@@ -7,9 +7,9 @@ from marshmallow import fields
 from backend import create_app
 from backend.core.api import Blueprint, api
 from backend.core.errors import Conflict
-from backend.extensions import db
-from backend.empresas.models import Empresa
 from backend.core.schemas import BaseSchema
+from backend.empresas.models import Empresa
+from backend.extensions import db
 from tests.conftest import assert_error, make_config
 
 

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from backend import create_app
-from backend.config import ProductionConfig, database_url, load_config
-from backend.extensions import db
 from backend.catalogo.models import Plan, PlanServicio, Servicio
+from backend.config import ProductionConfig, database_url, load_config
 from backend.empresas.models import Empresa
+from backend.extensions import db
 from backend.identity.models import Rol, Usuario
-from backend.soporte.models import SoporteTipo
 from backend.identity.services.passwords import verify_password
+from backend.soporte.models import SoporteTipo
 from tests.conftest import make_config
 
 SEEDED = (Usuario, Empresa, Plan, Servicio, PlanServicio, SoporteTipo)
@@ -75,7 +75,8 @@ def test_embedded_default_needs_no_settings(monkeypatch):
     for name in ("DATABASE_URL", "DB_NAME", "CELERY_BROKER_URL", "SMTP_SERVER", "STORAGE_BACKEND"):
         monkeypatch.delenv(name, raising=False)
     config = load_config("development")
-    assert config.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///") and "instance" in config.SQLALCHEMY_DATABASE_URI
+    assert (config.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///")
+            and "instance" in config.SQLALCHEMY_DATABASE_URI)
     assert config.CELERY["task_always_eager"] is True
     assert config.STORAGE_BACKEND == "local" and config.SMTP_SERVER is None
     assert config.RATELIMIT_STORAGE_URI == "memory://"

@@ -114,7 +114,8 @@ def _burst_until_both_workers(live, instance, nit: str, phase: str, bursts: int 
         for _ in range(bursts):
             nonces = [f"{phase}-{sent + i}" for i in range(8)]
             sent += len(nonces)
-            for nonce, answer in zip(nonces, pool.map(lambda n: instance.licence(nit, nonce=n, http=live.session()), nonces)):
+            answers = pool.map(lambda n: instance.licence(nit, nonce=n, http=live.session()), nonces)
+            for nonce, answer in zip(nonces, answers, strict=True):
                 assert answer.status_code == 200
                 body = instance.verified(answer)
                 assert body["nonce"] == nonce
@@ -233,7 +234,7 @@ def test_sign_up_activation_and_licence_checks(live):
 
     # Both gunicorn workers answer VALIDA (and so hold or share a cached answer), staff
     # suspend, and at once both workers answer SUSPENDIDA: the cache is invalidated across
-    # processes (through the version key in Redis, services/licencia.py).
+    # processes (through the version key in Redis, backend/licencia/services.py).
     assert _burst_until_both_workers(live, instance, company["nit"], "before") == {"VALIDA"}
     suspended = staff.post(live.url(f"/admin/suscripciones/{suscripcion_id}/suspender"), headers=as_admin)
     assert suspended.status_code == 200 and suspended.json()["estado"] == "suspendida"
@@ -262,8 +263,8 @@ def test_sign_up_activation_and_licence_checks(live):
     api_log = (live.log_dir / "api.log").read_text(encoding="utf-8")
     assert re.search(r"POST /auth/login 200 ", auth_log), auth_log[-2000:]
     assert re.search(r"POST /auth/registro/confirmar-otp 200 ", auth_log)
-    assert re.search(rf"\[{request_id}\] backend\.api: GET /api/suscripcion-activa/{re.escape(company['nit'])} 200 ",
-                     api_log), api_log[-2000:]
+    assert re.search(rf"\[{request_id}\] backend\.api: GET /api/suscripcion-activa/"
+                     rf"{re.escape(company['nit'])} 200 ", api_log), api_log[-2000:]
     assert re.search(r"GET /api/suscripcion-activa/\S+ 403 ", api_log)
 
 

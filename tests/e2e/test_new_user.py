@@ -15,4 +15,5 @@ def test_readme_starts_with_start_and_test_scripts():
 def test_start_script_migrates_and_seeds_before_serving():
     script = (ROOT / "start.sh").read_text(encoding="utf-8")
     steps = [line.strip() for line in script.splitlines() if re.search(r"flask (db upgrade|seed|run)", line)]
-    assert [re.search(r"flask (db upgrade|seed|run)", s).group(1) for s in steps] == ["db upgrade", "seed", "run"]
+    assert [re.search(r"flask (db upgrade|seed|run)", s).group(1) for s in steps] == [
+        "db upgrade", "seed", "run"]

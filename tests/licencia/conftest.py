@@ -1,4 +1,5 @@
-"""Fixtures of the licence, API-key, public and location tests."""
+"""Fixtures of the licence tests: the global API key header and a check of the signature of
+an answer against the published public key."""
 from __future__ import annotations
 
 import base64
@@ -9,33 +10,9 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 GLOBAL_KEY = "test-global-api-key"  # TestingConfig.SAAS_API_KEY
 
 
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    """Licence answers cached by an earlier test (whose rows were deleted outside the ORM)
-    must not leak into this one."""
-    from backend.licencia import services as licencia
-    from backend.location import services as location
-
-    licencia.invalidate_cache()
-    location.clear_cache()
-    yield
-
-
 @pytest.fixture
 def global_headers():
     return {"X-API-Key": GLOBAL_KEY}
-
-
-@pytest.fixture
-def company_key(db):
-    """`company_key(empresa)` → the full key of a new per-company API key."""
-    from backend.empresas.api_keys import create_key
-
-    def issue(empresa, nombre: str | None = None) -> str:
-        _row, key = create_key(empresa.id, nombre)
-        return key
-
-    return issue
 
 
 @pytest.fixture

@@ -92,14 +92,13 @@ def test_signup_with_an_out_of_range_plan_id_is_422(client, db, plan, plan_id):
 
 @pytest.mark.parametrize("header", ["²", "¹²", "١٢", str(HUGE), str(2**31), "0", "-1", "1e3"])
 def test_bad_x_empresa_id_is_400(app, header):
-    from backend.empresas.api_key_auth import api_key_required, empresa_id_from_header
     from backend.core.errors import BadRequest
+    from backend.empresas.api_key_auth import api_key_required, empresa_id_from_header
 
     view = api_key_required(empresa_id_from_header)
     with app.test_request_context(headers={"X-API-Key": "test-global-api-key",
-                                           "X-Empresa-Id": header}):
-        with pytest.raises(BadRequest) as raised:
-            view()
+                                           "X-Empresa-Id": header}), pytest.raises(BadRequest) as raised:
+        view()
     assert raised.value.details == {"X-Empresa-Id": ["Debe ser un entero."]}
 
 

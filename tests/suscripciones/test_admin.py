@@ -10,7 +10,6 @@ import time_machine
 from sqlalchemy.exc import IntegrityError
 
 from backend.empresas.models import EstadoEmpresa
-
 from backend.suscripciones.models import Suscripcion
 from tests.conftest import assert_error
 

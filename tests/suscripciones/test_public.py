@@ -91,8 +91,8 @@ def test_empresa_publica(client, make_empresa):
 def test_signup_creates_everything(app, client, db, plan):
     from backend.empresas.models import Empresa
     from backend.identity.models import CodigoEmail, Usuario
-    from backend.suscripciones.models import Suscripcion
     from backend.identity.services.registration import usuario_id_from_registro_token
+    from backend.suscripciones.models import Suscripcion
 
     response = client.post(URL, json=_payload(plan.id))
     assert response.status_code == 201, response.get_json()

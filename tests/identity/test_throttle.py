@@ -1,11 +1,11 @@
-"""Throttling of sign-in, OTP, code and reset endpoints (policy: services/auth_throttle.py)."""
+"""Throttling of sign-in, OTP, code and reset endpoints (policy: backend/identity/services/throttle.py)."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from backend.identity.models import LogAcceso
-from tests.auth.conftest import bearer, post, totp_now
 from tests.conftest import PASSWORD, assert_error, assert_throttled
+from tests.identity.conftest import bearer, post, totp_now
 
 WRONG = "Otra#Clave999"
 
@@ -82,11 +82,13 @@ def test_otp_failures_are_throttled(client, db, otp_user, login, clock):
 def test_forgot_is_limited_per_account(client, make_usuario, mailbox):
     make_usuario(email="ana@example.com")
     for n in range(5):
-        assert post(client, "/auth/password/forgot", {"email": "ana@example.com"}, ip=f"10.7.0.{n}").status_code == 202
+        assert post(client, "/auth/password/forgot", {"email": "ana@example.com"},
+                    ip=f"10.7.0.{n}").status_code == 202
     assert_throttled(post(client, "/auth/password/forgot", {"email": "ana@example.com"}, ip="10.7.1.1"))
     assert_throttled(post(client, "/auth/password/forgot", {"email": "ANA@example.com"}, ip="10.7.1.2"))
     assert len(mailbox.to("ana@example.com")) == 5
-    assert post(client, "/auth/password/forgot", {"email": "otra@example.com"}, ip="10.7.1.1").status_code == 202
+    assert post(client, "/auth/password/forgot", {"email": "otra@example.com"},
+                ip="10.7.1.1").status_code == 202
 
 
 def test_code_guesses_are_throttled_per_user(client, make_usuario, login, mailbox):

@@ -1,5 +1,6 @@
-"""Every admin path of this area refuses anonymous callers (401) and non-admin roles (403);
-the /account subscription paths refuse anonymous callers."""
+"""The role guards (backend/identity/guards.py): every /admin path (companies, users,
+catalogue, subscriptions, audit) refuses anonymous callers (401) and non-admin roles (403),
+and changes nothing; the /account subscription paths refuse anonymous callers."""
 from __future__ import annotations
 
 import pytest
@@ -75,9 +76,7 @@ def _snapshot(db) -> dict:
     from sqlalchemy import func, select
 
     from backend.core.audit import Auditoria
-
     from backend.empresas.models import Empresa
-
     from backend.identity.models import Usuario
 
     db.session.expire_all()

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import uuid
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 import redis
+from celery import current_app as current_celery_app
 
-from tests.auth.conftest import post
 from tests.conftest import PASSWORD
+from tests.identity.conftest import post
 
 BROKER_URL = "redis://127.0.0.1:6379/11"
 # A queue of this run only: a worker left over from another run on the same Redis database
@@ -23,16 +24,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def celery_over_redis(app):
-    """The app's Celery publishes to Redis (not eager) for this test only."""
+    """The app's Celery publishes to Redis (not eager) for this test only. It is made the
+    current Celery app too: `send_email` queues through the current one, and every app an
+    earlier test created (create_app) took that place with its own, eager, Celery."""
     client = redis.Redis.from_url(BROKER_URL)
     client.flushdb()  # db 11 belongs to these tests; drop leftovers of an aborted run
     client.close()
     celery_app = app.extensions["celery"]
+    previous = current_celery_app._get_current_object()
     before = {key: celery_app.conf[key]
               for key in ("broker_url", "task_always_eager", "task_default_queue")}
     celery_app.conf.update(broker_url=BROKER_URL, task_always_eager=False, task_default_queue=QUEUE)
+    celery_app.set_current()
     yield
     celery_app.conf.update(before)
+    previous.set_current()
 
 
 @pytest.fixture
@@ -54,20 +60,19 @@ def worker(smtp_sink, tmp_path, app):
         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
         "LOG_DIR": str(tmp_path / "logs"),
     }
-    log = open(tmp_path / "worker.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "backend.worker", "worker", "--pool=solo",
-         "--concurrency=1", "--loglevel=info", "-Q", QUEUE, "-n", f"auth-tests-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-    log.close()
+    with open(tmp_path / "worker.log", "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "backend.worker", "worker", "--pool=solo",
+             "--concurrency=1", "--loglevel=info", "-Q", QUEUE, "-n", f"auth-tests-{os.getpid()}@%h"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        yield process
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 @pytest.mark.integration

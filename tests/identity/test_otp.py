@@ -7,10 +7,10 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from backend.identity.models import CodigoRespaldo, Usuario
 from backend.core import crypto
-from tests.auth.conftest import bearer, post, totp_now
+from backend.identity.models import CodigoRespaldo, Usuario
 from tests.conftest import PASSWORD, assert_error
+from tests.identity.conftest import bearer, post, totp_now
 
 
 @pytest.fixture
@@ -74,7 +74,8 @@ def test_activate_without_setup(client, signed_in):
 def test_disable(client, db, make_usuario, login, otp_user, mailbox, clock):
     usuario, secret, codes = otp_user(email="ana@example.com")
     token = login("ana@example.com").get_json()["challenge_token"]
-    pair = post(client, "/auth/login/otp", {"challenge_token": token, "otp_code": totp_now(secret)}).get_json()
+    pair = post(client, "/auth/login/otp",
+                {"challenge_token": token, "otp_code": totp_now(secret)}).get_json()
     headers = bearer(pair["access_token"])
     clock.shift(30)
 

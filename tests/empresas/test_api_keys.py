@@ -168,19 +168,19 @@ def test_cli_errors(runner, db, make_empresa):
 def test_empresa_id_from_header(app, make_empresa, company_key):
     from flask import g
 
-    from backend.empresas.api_key_auth import api_key_required, empresa_id_from_header
     from backend.core.errors import BadRequest, Forbidden
+    from backend.empresas.api_key_auth import api_key_required, empresa_id_from_header
 
     a, b = make_empresa(), make_empresa()
     view = api_key_required(empresa_id_from_header)
     key = company_key(a)
     with app.test_request_context(headers={"X-API-Key": key, "X-Empresa-Id": str(a.id)}):
         assert view() == a.id and g.api_empresa_id == a.id
-    with app.test_request_context(headers={"X-API-Key": key, "X-Empresa-Id": str(b.id)}):
-        with pytest.raises(Forbidden):
-            view()
+    with app.test_request_context(headers={"X-API-Key": key, "X-Empresa-Id": str(b.id)}), \
+            pytest.raises(Forbidden):
+        view()
     with app.test_request_context(headers={"X-API-Key": "test-global-api-key", "X-Empresa-Id": str(b.id)}):
         assert view() == b.id and g.api_empresa_id is None
-    with app.test_request_context(headers={"X-API-Key": key, "X-Empresa-Id": "abc"}):
-        with pytest.raises(BadRequest):
-            view()
+    with app.test_request_context(headers={"X-API-Key": key, "X-Empresa-Id": "abc"}), \
+            pytest.raises(BadRequest):
+        view()

@@ -1,4 +1,6 @@
-"""Forgotten password (/auth/password/*) and password change (/account/password*)."""
+"""Forgotten password (/auth/password/*): the reset link built from the configured base URL,
+never from the Host header, and the same answer when mail delivery fails; password change
+(/account/password*)."""
 from __future__ import annotations
 
 import pytest
@@ -6,8 +8,13 @@ from sqlalchemy import select
 
 from backend.identity.models import CodigoEmail, PropositoCodigo, Usuario
 from backend.identity.services.passwords import verify_password
-from tests.auth.conftest import NEW_PASSWORD, bearer, post, totp_now
 from tests.conftest import PASSWORD, assert_error
+from tests.identity.conftest import NEW_PASSWORD, bearer, free_port, post, totp_now
+
+
+def _closed_port() -> int:
+    """A port nobody listens on: mail sent to it fails (an SMTP outage)."""
+    return free_port()
 
 
 # ---------------------------------------------------------------- forgot / reset
@@ -31,6 +38,43 @@ def test_forgot_ignores_inactive_accounts(client, make_usuario, mailbox):
     make_usuario(email="off@example.com", is_active=False)
     assert post(client, "/auth/password/forgot", {"email": "off@example.com"}).status_code == 202
     assert mailbox.messages == []
+
+
+def test_reset_link_ignores_the_host_header(app, client, make_usuario, mailbox, monkeypatch):
+    """A forged Host must not put the attacker's site in the victim's reset link."""
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://app.example.com/")
+    make_usuario(email="ana@example.com")
+    response = client.post("/auth/password/forgot", json={"email": "ana@example.com"},
+                           headers={"Host": "evil.example.net"})
+    assert response.status_code == 202
+    message = mailbox.last("ana@example.com")
+    token = mailbox.reset_token("ana@example.com")
+    for body in (mailbox.html(message), mailbox.text(message)):
+        assert "evil.example.net" not in body
+        assert f"https://app.example.com/reset-password?token={token}" in body
+
+
+def test_reset_link_without_base_url_uses_first_frontend_origin(app, client, make_usuario,
+                                                                  mailbox, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", None)
+    monkeypatch.setitem(app.config, "FRONTEND_ORIGINS", ["https://spa.example.com"])
+    make_usuario(email="ana@example.com")
+    client.post("/auth/password/forgot", json={"email": "ana@example.com"},
+                headers={"Host": "evil.example.net"})
+    token = mailbox.reset_token("ana@example.com")
+    text = mailbox.text(mailbox.last("ana@example.com"))
+    assert "evil.example.net" not in text
+    assert f"https://spa.example.com/reset-password?token={token}" in text
+
+
+def test_forgot_answers_the_same_when_mail_delivery_fails(app, client, make_usuario, monkeypatch):
+    """An SMTP outage must not turn the known-account answer into a 500 (enumeration)."""
+    monkeypatch.setitem(app.config, "SMTP_PORT", _closed_port())
+    make_usuario(email="ana@example.com")
+    known = post(client, "/auth/password/forgot", {"email": "ana@example.com"})
+    unknown = post(client, "/auth/password/forgot", {"email": "nadie@example.com"})
+    assert known.status_code == unknown.status_code == 202
+    assert known.get_json() == unknown.get_json()
 
 
 def test_reset_with_token(client, db, make_usuario, login, mailbox):
@@ -66,7 +110,7 @@ def test_reset_token_expires(client, db, make_usuario, mailbox, clock):
 
 
 def test_reset_does_not_bypass_two_factor(client, db, otp_user, login, mailbox, clock):
-    usuario, secret, codes = otp_user(email="ana@example.com")
+    usuario, secret, _codes = otp_user(email="ana@example.com")
     post(client, "/auth/password/forgot", {"email": "ana@example.com"})
     token = mailbox.reset_token("ana@example.com")
     missing = post(client, "/auth/password/reset", {"token": token, "password": NEW_PASSWORD})
@@ -120,7 +164,8 @@ def test_change_password_with_emailed_code(client, db, make_usuario, session_of,
     message = mailbox.last("ana@example.com")
     assert message["Subject"] == "Código para cambiar su contraseña"
     code = mailbox.code("ana@example.com")
-    row = db.session.scalar(select(CodigoEmail).where(CodigoEmail.proposito == PropositoCodigo.CAMBIO_PASSWORD))
+    row = db.session.scalar(select(CodigoEmail).where(
+        CodigoEmail.proposito == PropositoCodigo.CAMBIO_PASSWORD))
     assert row.code_hash != code
 
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
@@ -166,7 +211,8 @@ def test_emailed_code_expires_after_ten_minutes(client, make_usuario, session_of
 def test_change_password_with_two_factor(client, db, otp_user, login, clock):
     usuario, secret, _codes = otp_user(email="ana@example.com")
     token = login("ana@example.com").get_json()["challenge_token"]
-    pair = post(client, "/auth/login/otp", {"challenge_token": token, "otp_code": totp_now(secret)}).get_json()
+    pair = post(client, "/auth/login/otp",
+                {"challenge_token": token, "otp_code": totp_now(secret)}).get_json()
     headers = bearer(pair["access_token"])
     clock.shift(30)
     body = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}

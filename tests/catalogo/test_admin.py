@@ -265,7 +265,7 @@ def test_replace_unknown_plan(client, admin_headers):
 
 
 def test_add_change_remove_one_service(client, admin_headers, db, catalogo, audit_rows):
-    plan, facturas, _, inventario = catalogo
+    plan, _facturas, _, inventario = catalogo
     url = f"/admin/planes/{plan.id}/servicios/{inventario.id}"
     added = client.post(url, json={"cantidad": 7}, headers=admin_headers)
     assert added.status_code == 201

@@ -1,5 +1,5 @@
 """Rate-limit counters live in Redis: two app servers (separate gunicorn processes) share
-one budget, as DESIGN.md's "Scale" asks, instead of each granting its own."""
+one budget instead of each granting its own."""
 from __future__ import annotations
 
 import os
@@ -12,10 +12,10 @@ import pytest
 import redis
 import requests
 
-from tests.auth.conftest import free_port
+from tests.identity.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-LIMITER_URL = "redis://127.0.0.1:6379/11"  # the auth tests' own Redis database
+LIMITER_URL = "redis://127.0.0.1:6379/11"  # the identity tests' own Redis database
 
 
 def _wait_until_up(port: int, process: subprocess.Popen, log: Path) -> None:

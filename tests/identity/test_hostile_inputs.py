@@ -1,15 +1,16 @@
-"""Hostile bodies against every /auth and /account endpoint: never a 500, always the envelope.
+"""Hostile bodies against every /auth and /account endpoint: never a 500, always the envelope;
+TOTP codes written with non-ASCII digits are refused.
 
 (Absurdly nested JSON, `[[[[...]]]]` 5000 deep, still answers 500 from the shared JSON parser in
-backend/api.py, outside this area; not covered here.)"""
+backend/core/api.py, outside this area; not covered here.)"""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from tests.auth.conftest import bearer
-from tests.conftest import assert_error
+from tests.conftest import PASSWORD, assert_error
+from tests.identity.conftest import bearer, post
 
 HUGE = "A" * 300_000
 
@@ -153,3 +154,12 @@ def test_throttled_login_with_an_overlong_email_is_429_and_logged(app, client, d
     assert second.status_code == 429, second.get_data(as_text=True)
     [row] = db.session.scalars(select(LogAcceso)).all()
     assert (row.tipo, row.exitoso, row.detalle, row.email) == ("login", False, "bloqueado", None)
+
+
+@pytest.mark.parametrize("code", ["١٢٣٤٥٦", "¹²³⁴⁵⁶", "１２３４５６"])
+def test_unicode_digit_totp_codes_are_refused_not_500(client, make_usuario, otp_user, code):
+    usuario, _secret, _ = otp_user(email="ana@example.com")
+    challenge = post(client, "/auth/login", {"email": usuario.email, "password": PASSWORD})
+    answer = post(client, "/auth/login/otp", {"challenge_token": challenge.get_json()["challenge_token"],
+                                             "otp_code": code})
+    assert_error(answer, 401, "otp_invalido")

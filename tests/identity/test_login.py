@@ -1,13 +1,19 @@
-"""POST /auth/login and /auth/login/otp; the sign-in log and the new-IP email."""
+"""POST /auth/login and /auth/login/otp; the sign-in log and the new-IP email (whose failure
+never breaks a sign-in); the login challenge and what ends it (expiry, wrong codes,
+deactivation, a password reset or change)."""
 from __future__ import annotations
 
 from flask_jwt_extended import decode_token
 from sqlalchemy import select
 
-from backend.identity.models import CodigoRespaldo, LogAcceso, Usuario
-from backend.identity.models import DesafioLogin
-from tests.auth.conftest import bearer, post, totp_now
-from tests.conftest import assert_error
+from backend.identity.models import CodigoRespaldo, DesafioLogin, LogAcceso, Usuario
+from tests.conftest import PASSWORD, assert_error
+from tests.identity.conftest import NEW_PASSWORD, bearer, free_port, post, totp_now
+
+
+def _closed_port() -> int:
+    """A port nobody listens on: mail sent to it fails (an SMTP outage)."""
+    return free_port()
 
 
 def logs(db, **filters):
@@ -85,6 +91,19 @@ def test_new_ip_sends_an_email(db, make_usuario, login, mailbox):
     mailbox.clear()
     assert login("ana@example.com", ip="10.0.0.1").status_code == 200
     assert mailbox.messages == []
+
+
+def test_new_ip_notice_failure_does_not_break_a_sign_in(app, db, client, make_usuario, login,
+                                                        monkeypatch):
+    usuario = make_usuario(email="ana@example.com")
+    assert login("ana@example.com", ip="10.0.0.1").status_code == 200
+    monkeypatch.setitem(app.config, "SMTP_PORT", _closed_port())
+    response = login("ana@example.com", ip="10.0.0.2")  # a new IP: a notice is sent
+    assert response.status_code == 200, response.get_json()
+    assert client.get("/account/profile",
+                      headers=bearer(response.get_json()["access_token"])).status_code == 200
+    rows = db.session.scalars(select(LogAcceso).where(LogAcceso.usuario_id == usuario.id)).all()
+    assert [(r.ip, r.exitoso) for r in rows] == [("10.0.0.1", True), ("10.0.0.2", True)]
 
 
 def test_two_factor_login(client, db, otp_user, login, clock):
@@ -169,6 +188,39 @@ def test_challenge_of_deactivated_user(client, db, otp_user, login):
                  403, "cuenta_inactiva")
 
 
+def test_password_reset_ends_a_pending_login_challenge(client, make_usuario, otp_user, mailbox,
+                                                       clock):
+    usuario, secret, _ = otp_user(email="ana@example.com")
+    challenge = post(client, "/auth/login", {"email": usuario.email, "password": PASSWORD})
+    assert challenge.status_code == 202
+    post(client, "/auth/password/forgot", {"email": usuario.email})
+    token = mailbox.reset_token(usuario.email)
+    reset = post(client, "/auth/password/reset",
+                 {"token": token, "password": NEW_PASSWORD, "otp_code": totp_now(secret)})
+    assert reset.status_code == 200, reset.get_json()
+    clock.shift(30)
+    answer = post(client, "/auth/login/otp", {"challenge_token": challenge.get_json()["challenge_token"],
+                                             "otp_code": totp_now(secret)})
+    assert_error(answer, 401, "desafio_invalido")
+
+
+def test_password_change_ends_a_pending_login_challenge(client, make_usuario, otp_user, clock):
+    usuario, secret, _ = otp_user(email="ana@example.com")
+    pair = post(client, "/auth/login", {"email": usuario.email, "password": PASSWORD})
+    first = post(client, "/auth/login/otp", {"challenge_token": pair.get_json()["challenge_token"],
+                                            "otp_code": totp_now(secret)}).get_json()
+    clock.shift(30)
+    challenge = post(client, "/auth/login", {"email": usuario.email, "password": PASSWORD})
+    changed = post(client, "/account/password",
+                   {"current_password": PASSWORD, "new_password": NEW_PASSWORD,
+                    "otp_code": totp_now(secret)}, headers=bearer(first["access_token"]))
+    assert changed.status_code == 200, changed.get_json()
+    clock.shift(30)
+    answer = post(client, "/auth/login/otp", {"challenge_token": challenge.get_json()["challenge_token"],
+                                             "otp_code": totp_now(secret)})
+    assert_error(answer, 401, "desafio_invalido")
+
+
 def test_forged_challenge_and_bad_bodies(client):
     assert_error(post(client, "/auth/login/otp", {"challenge_token": "x.y.z", "otp_code": "123456"}),
                  401, "desafio_invalido")
@@ -181,6 +233,7 @@ def test_forged_challenge_and_bad_bodies(client):
 def test_access_token_of_2fa_user_works(client, otp_user, login, clock):
     _usuario, secret, _codes = otp_user(email="ana@example.com")
     token = login("ana@example.com").get_json()["challenge_token"]
-    pair = post(client, "/auth/login/otp", {"challenge_token": token, "otp_code": totp_now(secret)}).get_json()
+    pair = post(client, "/auth/login/otp",
+                {"challenge_token": token, "otp_code": totp_now(secret)}).get_json()
     profile = client.get("/account/profile", headers=bearer(pair["access_token"]))
     assert profile.get_json()["otp_enabled"] is True

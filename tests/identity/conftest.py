@@ -1,5 +1,6 @@
-"""Fixtures for the auth and account tests: a real SMTP server (aiosmtpd) that catches every
-email the app sends, a frozen clock for TOTP steps, and sign-in helpers."""
+"""Fixtures of the identity tests (sign-in, registration, account, users): a real SMTP server
+(aiosmtpd) that catches every email the app sends, a frozen clock for TOTP steps, and sign-in
+helpers."""
 from __future__ import annotations
 
 import re
@@ -33,7 +34,7 @@ class SinkHandler:
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
+    async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.content, policy=default_policy)
         with self.lock:
             self.messages.append(message)
@@ -150,10 +151,8 @@ def otp_user(make_usuario, client, clock, db):
     """A user with 2FA on (set up through the API); returns (usuario, secret, backup_codes)."""
 
     def make(**values):
-        from tests.conftest import PASSWORD as pwd
-
         usuario = make_usuario(**values)
-        pair = post(client, "/auth/login", {"email": usuario.email, "password": pwd}).get_json()
+        pair = post(client, "/auth/login", {"email": usuario.email, "password": PASSWORD}).get_json()
         headers = bearer(pair["access_token"])
         secret = post(client, "/auth/otp/setup", headers=headers).get_json()["secret"]
         body = post(client, "/auth/otp/activate", {"otp_code": totp_now(secret)}, headers=headers)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from backend.identity.models import Usuario
-from tests.auth.conftest import bearer
 from tests.conftest import assert_error
+from tests.identity.conftest import bearer
 
 
 def test_get_profile(client, make_empresa, make_usuario, auth_headers):
@@ -29,7 +29,8 @@ def test_update_profile(client, db, make_empresa, make_usuario, auth_headers):
     body = response.get_json()
     assert body["nombre"] == "Ana María" and body["telefono"] == "+573001234567"
     assert body["pais"] == "CO" and body["fecha_nacimiento"] == "1990-05-17" and body["ciudad"] == "Bogotá"
-    assert body["email"] == "ana@example.com" and body["rol"] == "cliente" and body["empresa_id"] == empresa.id
+    assert (body["email"] == "ana@example.com" and body["rol"] == "cliente"
+            and body["empresa_id"] == empresa.id)
     row = db.session.get(Usuario, usuario.id)
     db.session.refresh(row)
     assert (row.nombre, row.telefono, row.pais, row.email, row.empresa_id) == \
@@ -48,7 +49,8 @@ def test_update_profile_validation(client, db, make_usuario, auth_headers):
                         422, "validacion")
     assert {"pais", "telefono", "nombre", "fecha_nacimiento", "password_hash"} <= set(body["details"])
     assert_error(client.put("/account/profile", headers=headers, data="x", content_type="text/plain"), 415)
-    assert_error(client.put("/account/profile", headers=headers, data="{", content_type="application/json"), 400)
+    assert_error(client.put("/account/profile", headers=headers, data="{",
+                            content_type="application/json"), 400)
     db.session.refresh(usuario)
     assert (usuario.nombre, usuario.pais, usuario.telefono, usuario.fecha_nacimiento) == (
         "Ana", "CO", "+573001234567", None)

@@ -9,13 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from backend.empresas.models import Empresa
-
 from backend.identity.models import CodigoEmail, PropositoCodigo, Usuario
-
-from backend.suscripciones.models import EstadoSuscripcion, Suscripcion
 from backend.identity.services.registration import registro_token
-from tests.auth.conftest import free_port, post
+from backend.suscripciones.models import EstadoSuscripcion, Suscripcion
 from tests.conftest import PASSWORD, assert_error, assert_throttled
+from tests.identity.conftest import free_port, post
 
 URL = "/auth/registro/reenviar-codigo"
 CONFIRM = "/auth/registro/confirmar-otp"

@@ -1,4 +1,6 @@
-"""Lists load their nested data in a fixed number of queries, whatever the number of rows."""
+"""The subscription lists (/admin/suscripciones, /account/subscriptions) and the plan lists
+they build on (/admin/planes, /admin/planes-servicios/resumen) load their nested plan and
+services in a fixed number of queries, whatever the number of rows."""
 from __future__ import annotations
 
 import pytest

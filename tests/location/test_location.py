@@ -28,7 +28,8 @@ def test_build_writes_only_the_requested_cities(built_db):
     with sqlite3.connect(built_db) as conn:
         codes = {row[0] for row in conn.execute("SELECT DISTINCT iso2 FROM cities")}
         countries = conn.execute("SELECT count(*) FROM countries").fetchone()[0]
-        bogota = conn.execute("SELECT nombre, nombre_norm, poblacion FROM cities WHERE id = 3688689").fetchone()
+        bogota = conn.execute(
+            "SELECT nombre, nombre_norm, poblacion FROM cities WHERE id = 3688689").fetchone()
     assert codes == {"CO", "PE"}
     assert countries > 240  # every country, Spanish names
     assert bogota[0] == "Bogotá" and bogota[1] == "bogota" and bogota[2] > 1_000_000

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pyotp
 from sqlalchemy import select
 
-from backend.identity.models import CodigoEmail, CodigoRespaldo, LogAcceso, PropositoCodigo, Usuario
 from backend.core import crypto
-from tests.auth.conftest import bearer, post, totp_now
+from backend.identity.models import CodigoEmail, CodigoRespaldo, LogAcceso, PropositoCodigo, Usuario
 from tests.conftest import PASSWORD, assert_error
+from tests.identity.conftest import bearer, post, totp_now
 
 USUARIO_KEYS = {"id", "nombre", "email", "rol", "empresa_id", "is_active", "otp_enabled", "telefono",
                 "direccion", "ciudad", "pais", "fecha_nacimiento", "email_verificado", "created_at"}
@@ -177,7 +177,8 @@ def test_register_validation(client, db):
     assert "rol" in assert_error(unknown, 422, "validacion")["details"]
     bad_email = post(client, "/auth/registro", {"nombre": "A", "email": "nope", "password": PASSWORD})
     assert "email" in assert_error(bad_email, 422, "validacion")["details"]
-    not_json = client.post("/auth/registro", data="nombre=A", content_type="application/x-www-form-urlencoded")
+    not_json = client.post("/auth/registro", data="nombre=A",
+                           content_type="application/x-www-form-urlencoded")
     assert_error(not_json, 415, "tipo_no_soportado")
     broken = client.post("/auth/registro", data="{nope", content_type="application/json")
     assert_error(broken, 400, "solicitud_invalida")

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask_jwt_extended import decode_token
 from sqlalchemy import select
 
-from backend.identity.services.sessions import revoke_user_sessions
 from backend.identity.models import RefreshToken, SesionAuth, Usuario
-from tests.auth.conftest import NEW_PASSWORD, bearer, post, totp_now
+from backend.identity.services.sessions import revoke_user_sessions
 from tests.conftest import PASSWORD, assert_error
+from tests.identity.conftest import NEW_PASSWORD, bearer, post, totp_now
 
 
 def profile(client, access):
@@ -101,13 +101,15 @@ def test_two_factor_changes_end_other_sessions(client, db, make_usuario, login, 
     other = login("ana@example.com").get_json()
     headers = bearer(current["access_token"])
     secret = post(client, "/auth/otp/setup", headers=headers).get_json()["secret"]
-    assert post(client, "/auth/otp/activate", {"otp_code": totp_now(secret)}, headers=headers).status_code == 200
+    assert post(client, "/auth/otp/activate", {"otp_code": totp_now(secret)},
+                headers=headers).status_code == 200
     assert_error(profile(client, other["access_token"]), 401, "no_autenticado")
     assert profile(client, current["access_token"]).status_code == 200
 
     clock.shift(30)
     token = login("ana@example.com").get_json()["challenge_token"]
-    third = post(client, "/auth/login/otp", {"challenge_token": token, "otp_code": totp_now(secret)}).get_json()
+    third = post(client, "/auth/login/otp",
+                 {"challenge_token": token, "otp_code": totp_now(secret)}).get_json()
     clock.shift(30)
     off = post(client, "/auth/otp/disable", {"password": PASSWORD, "otp_code": totp_now(secret)},
                headers=headers)
