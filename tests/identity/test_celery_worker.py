@@ -35,10 +35,19 @@ def celery_over_redis(app):
     before = {key: celery_app.conf[key]
               for key in ("broker_url", "task_always_eager", "task_default_queue")}
     celery_app.conf.update(broker_url=BROKER_URL, task_always_eager=False, task_default_queue=QUEUE)
+    _forget_connections(celery_app)
     celery_app.set_current()
     yield
     celery_app.conf.update(before)
+    _forget_connections(celery_app)
     previous.set_current()
+
+
+def _forget_connections(celery_app) -> None:
+    """Drop the connection and producer pools Celery built for the broker it had before (an
+    eager call builds them too): they would keep publishing to the old broker."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture
