@@ -34,6 +34,9 @@ from .licencia import routes as licencia_routes
 from .licencia import services as licencia
 from .location import routes as location_routes
 from .soporte import models as soporte_models
+from .soporte.routes import admin_pagos, admin_tickets, admin_tipos, internal
+from .soporte.routes import admin_suscripciones as admin_soporte_suscripciones
+from .soporte.storage import storage_for
 from .suscripciones import models as suscripciones_models
 from .suscripciones.routes import account as cuenta_suscripciones
 from .suscripciones.routes import admin as admin_suscripciones
@@ -49,6 +52,8 @@ API_BLUEPRINTS = (
     health.blp, auth_routes.blp, account_routes.blp, cuenta_suscripciones.blp, public_routes.blp,
     location_routes.blp, licencia_routes.blp, empresas_routes.blp, admin_usuarios.blp,
     catalogo_routes.blp, admin_suscripciones.blp, routes_api_keys.blp, auditoria_routes.blp,
+    admin_tipos.blp, admin_soporte_suscripciones.blp, admin_pagos.blp, admin_tickets.blp,
+    internal.blp,
 )
 
 
@@ -94,6 +99,8 @@ def register_extensions(app: Flask) -> None:
     api.init_app(app)
     register_security_schemes()
     celery_init_app(app)
+    # Attachments' bytes (local folder or S3); nothing connects until first use.
+    app.extensions["storage"] = storage_for(app.config)
 
 
 def register_model_hooks() -> None:

@@ -2,7 +2,13 @@
 change in one commit (the audit row is written by the session hook of core.audit)."""
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
 from .errors import Conflict, NotFound
@@ -55,3 +61,28 @@ def update(instance, values: dict) -> bool:
         return False
     db.session.commit()
     return True
+
+
+# MySQL/MariaDB: 1205 lock wait timeout, 1213 deadlock. SQLite: "database is locked".
+LOCK_CONFLICT_CODES = frozenset({1205, 1213})
+T = TypeVar("T")
+
+
+def is_lock_conflict(exc: OperationalError) -> bool:
+    """Whether `exc` means the transaction lost a race for a lock (safe to run again)."""
+    args = getattr(exc.orig, "args", ()) or ()
+    return (bool(args) and args[0] in LOCK_CONFLICT_CODES) or "database is locked" in str(exc.orig)
+
+
+def retry_on_lock_conflict(work: Callable[[], T], attempts: int = 5) -> T:
+    """Run `work` (a whole transaction, commit included); when it loses a race for a row lock,
+    roll back and run it again, so the caller never sees a deadlock as an error."""
+    for attempt in range(attempts):
+        try:
+            return work()
+        except OperationalError as exc:
+            db.session.rollback()
+            if attempt == attempts - 1 or not is_lock_conflict(exc):
+                raise
+            time.sleep(0.02 * (2 ** attempt) * (1 + random.random()))  # jitter: racers spread out
+    raise AssertionError("unreachable")

@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.audit import Audited
-from ..core.models import HOURS, MONEY, StrEnum, TimestampMixin, enum_column, utcnow
+from ..core.models import HOURS, MONEY, StrEnum, TimestampMixin, enum_column, utc_today, utcnow
 from ..extensions import db
 
 if TYPE_CHECKING:
@@ -54,8 +55,12 @@ class SoporteTipo(Audited, TimestampMixin, db.Model):
 
 
 class SoporteSuscripcion(Audited, TimestampMixin, db.Model):
+    """A company's support contract for one period; its counters are the quota spent."""
+
     __tablename__ = "soporte_suscripciones"
     __table_args__ = (sa.Index("ix_soporte_suscripciones_empresa_estado", "empresa_id", "estado"),)
+    # The counters move with every ticket; the tickets themselves are audited.
+    __audit_ignore__ = frozenset({"tickets_consumidos", "horas_consumidas"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     empresa_id: Mapped[int] = mapped_column(
@@ -84,6 +89,13 @@ class SoporteSuscripcion(Audited, TimestampMixin, db.Model):
     suscripcion: Mapped[Suscripcion] = relationship()
     soporte_tipo: Mapped[SoporteTipo] = relationship()
     pagos: Mapped[list[SoportePago]] = relationship(back_populates="soporte_suscripcion")
+
+    @property
+    def estado_efectivo(self) -> EstadoSoporte:
+        """The state as read today: an `activo` one past its `fecha_fin` reads `vencido`."""
+        if self.estado == EstadoSoporte.ACTIVO and self.fecha_fin < utc_today():
+            return EstadoSoporte.VENCIDO
+        return self.estado
 
 
 class SoportePago(Audited, TimestampMixin, db.Model):
@@ -154,6 +166,11 @@ class SoporteTicket(Audited, TimestampMixin, db.Model):
     # `metadata` is reserved on declarative classes, hence the attribute name.
     metadata_: Mapped[dict | None] = mapped_column("metadata", sa.JSON)
     cerrado_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+    @classmethod
+    def de_empresa(cls, empresa_id: int) -> Select:
+        """The tickets a company may see (the internal API's tenancy)."""
+        return select(cls).where(cls.empresa_id == empresa_id)
 
     comentarios: Mapped[list[SoporteTicketComentario]] = relationship(
         back_populates="ticket", order_by="SoporteTicketComentario.id", cascade="all, delete-orphan"

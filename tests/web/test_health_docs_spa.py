@@ -23,7 +23,8 @@ def test_healthz_get_and_head(client):
 def test_ready_ok(client):
     response = client.get("/ready")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "checks": {"database": "ok"}}
+    # The storage it is configured with (here the local folder) is checked too.
+    assert response.get_json() == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
 
 
 def test_ready_503_when_database_unreachable():

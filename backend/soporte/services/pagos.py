@@ -1,0 +1,71 @@
+"""Support payments. A successful payment (`exitoso`, at creation or by a later update) of a
+`pendiente_pago` support subscription makes it `activo`. A successful payment is a money
+record: it is never deleted, and its state does not go back."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ...core import persistence
+from ...core.errors import Conflict, ValidationFailed
+from ...core.models import utcnow
+from ...core.pagination import paginate
+from ...core.persistence import get_or_404
+from ...extensions import db
+from ...identity.models import Usuario
+from ..models import EstadoPago, EstadoSoporte, SoportePago, SoporteSuscripcion
+
+
+def listar(soporte_suscripcion_id: int | None = None, estado: EstadoPago | None = None,
+           page: int = 1, per_page: int = 20) -> dict:
+    """A page of payments, newest first."""
+    stmt = select(SoportePago).order_by(SoportePago.id.desc())
+    if soporte_suscripcion_id is not None:
+        stmt = stmt.where(SoportePago.soporte_suscripcion_id == soporte_suscripcion_id)
+    if estado is not None:
+        stmt = stmt.where(SoportePago.estado == estado)
+    return paginate(stmt, page, per_page)
+
+
+def obtener(pago_id: int) -> SoportePago:
+    return get_or_404(SoportePago, pago_id, "El pago no existe.")
+
+
+def _activar_si_pagado(pago: SoportePago) -> None:
+    soporte = pago.soporte_suscripcion
+    if pago.estado == EstadoPago.EXITOSO and soporte.estado == EstadoSoporte.PENDIENTE_PAGO:
+        soporte.estado = EstadoSoporte.ACTIVO
+
+
+def crear(datos: dict, actor: Usuario) -> SoportePago:
+    """Record a payment; an `exitoso` one activates a `pendiente_pago` support subscription."""
+    soporte = db.session.get(SoporteSuscripcion, datos["soporte_suscripcion_id"])
+    if soporte is None:
+        raise ValidationFailed(details={"soporte_suscripcion_id": ["No existe."]})
+    if soporte.estado == EstadoSoporte.CANCELADO:
+        raise Conflict("La suscripción de soporte está cancelada.")
+    pago = SoportePago(**{"fecha_pago": utcnow(), **datos}, creado_por=actor.id)
+    pago.soporte_suscripcion = soporte
+    db.session.add(pago)
+    _activar_si_pagado(pago)
+    db.session.commit()
+    return pago
+
+
+def actualizar(pago_id: int, datos: dict) -> SoportePago:
+    """Change a payment's state or details; `exitoso` is final."""
+    pago = obtener(pago_id)
+    if pago.estado == EstadoPago.EXITOSO and datos.get("estado", pago.estado) != EstadoPago.EXITOSO:
+        raise Conflict("Un pago exitoso no cambia de estado.", details={"estado": "exitoso"})
+    for campo, valor in datos.items():
+        setattr(pago, campo, valor)
+    _activar_si_pagado(pago)
+    db.session.commit()
+    return pago
+
+
+def eliminar(pago_id: int) -> None:
+    """Delete a payment that did not succeed (409 for an `exitoso` one)."""
+    pago = obtener(pago_id)
+    if pago.estado == EstadoPago.EXITOSO:
+        raise Conflict("Un pago exitoso no se elimina.")
+    persistence.delete(pago)
