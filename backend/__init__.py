@@ -9,8 +9,10 @@ from flask import Flask
 from werkzeug.exceptions import NotFound
 
 from . import commands
+from .auditoria import panel as auditoria_panel
 from .auditoria import routes as auditoria_routes
 from .catalogo import models as catalogo_models
+from .catalogo import panel as catalogo_panel
 from .catalogo import routes as catalogo_routes
 from .celery_app import celery_init_app
 from .config import ROOT_DIR, Config, load_config
@@ -22,22 +24,27 @@ from .core.http import register_request_hooks
 from .core.json_codec import JSONProvider
 from .core.logging_setup import configure_logging
 from .empresas import models as empresas_models
+from .empresas import panel as empresas_panel
 from .empresas import routes as empresas_routes
 from .empresas import routes_api_keys
-from .extensions import cors, db, jwt, limiter, migrate
+from .extensions import babel, cors, db, jwt, limiter, migrate
 from .identity import jwt_callbacks
 from .identity import models as identity_models
+from .identity import panel as identity_panel
 from .identity.routes import account as account_routes
 from .identity.routes import admin_usuarios
 from .identity.routes import auth as auth_routes
 from .licencia import routes as licencia_routes
 from .licencia import services as licencia
 from .location import routes as location_routes
+from .panel.setup import init_panel
 from .soporte import models as soporte_models
+from .soporte import panel as soporte_panel
 from .soporte.routes import admin_pagos, admin_tickets, admin_tipos, internal
 from .soporte.routes import admin_suscripciones as admin_soporte_suscripciones
 from .soporte.storage import storage_for
 from .suscripciones import models as suscripciones_models
+from .suscripciones import panel as suscripciones_panel
 from .suscripciones.routes import account as cuenta_suscripciones
 from .suscripciones.routes import admin as admin_suscripciones
 from .suscripciones.routes import public as public_routes
@@ -76,6 +83,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     register_extensions(app)
     register_model_hooks()
     register_blueprints(app)
+    init_panel(app, panel_views())
     register_hooks(app)
     commands.register(app)
     return app
@@ -101,6 +109,15 @@ def register_extensions(app: Flask) -> None:
     celery_init_app(app)
     # Attachments' bytes (local folder or S3); nothing connects until first use.
     app.extensions["storage"] = storage_for(app.config)
+    # The staff panel speaks Spanish (Flask-Admin's and WTForms' own labels too).
+    babel.init_app(app, locale_selector=lambda: "es", default_locale="es")
+
+
+def panel_views() -> list:
+    """The staff panel's screens, each contributed by its domain, in menu order (new view
+    objects per app: Flask-Admin binds a view to one app)."""
+    return [*empresas_panel.views(), *identity_panel.views(), *catalogo_panel.views(),
+            *suscripciones_panel.views(), *soporte_panel.views(), *auditoria_panel.views()]
 
 
 def register_model_hooks() -> None:

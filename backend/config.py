@@ -5,6 +5,7 @@ Only this module reads environment variables; everything else reads `app.config`
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote_plus
 
@@ -139,6 +140,14 @@ class Config:
         self.LOG_DIR = os.environ.get("LOG_DIR", str(ROOT_DIR / "logs")) or None
         self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
 
+        # The staff panel's sign-in cookie (the JSON API never reads it).
+        self.PANEL_SESSION_HOURS = _int("PANEL_SESSION_HOURS", 8)
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=self.PANEL_SESSION_HOURS)
+        self.SESSION_COOKIE_NAME = "panel_session"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+
         self.ADMIN_EMAIL = _env("ADMIN_EMAIL", "admin@example.com")
         self.ADMIN_PASSWORD = _env("ADMIN_PASSWORD", "Admin#12345")
         self.DEMO_EMPRESA_NIT = _env("DEMO_EMPRESA_NIT", "900123456-7")
@@ -196,6 +205,11 @@ class ProductionConfig(Config):
     """Refuses to start without real secrets and a real database (see `check`)."""
 
     APP_ENV = "production"
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Behind HTTPS in production: the panel cookie never travels in clear.
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
 
     def check(self) -> None:
         """Raise RuntimeError when a setting production needs is missing or left at a default."""

@@ -1,4 +1,5 @@
 """Bare extension instances; `create_app` initialises them. Nothing connects at import."""
+from flask_babel import Babel
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
@@ -27,3 +28,4 @@ migrate = Migrate()
 jwt = JWTManager()
 cors = CORS()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+babel = Babel()

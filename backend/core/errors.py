@@ -143,7 +143,7 @@ def handle_http_exception(exc: HTTPException):
         headers["Allow"] = ", ".join(exc.valid_methods)
     if status == 429:
         message = "Demasiadas solicitudes; intente más tarde."
-        retry_after = _retry_after_seconds(exc)
+        retry_after = retry_after_seconds(exc)
         if retry_after is not None:
             headers["Retry-After"] = str(retry_after)
     if status == 413:
@@ -151,7 +151,7 @@ def handle_http_exception(exc: HTTPException):
     return error_response(status, message=message, details=details, headers=headers)
 
 
-def _retry_after_seconds(exc) -> int | None:
+def retry_after_seconds(exc) -> int | None:
     """Seconds until the breached limit's window resets (Flask-Limiter's RateLimitExceeded)."""
     limit = getattr(exc, "limit", None)
     if limit is None:

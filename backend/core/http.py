@@ -1,8 +1,10 @@
-"""Per-request plumbing: request id, security headers, access log."""
+"""Per-request plumbing: request id, security headers (with a CSP nonce for the pages whose
+templates ask for one), access log."""
 from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
 import uuid
 
@@ -21,6 +23,21 @@ HTML_CSP = (
 )
 
 
+def csp_nonce() -> str:
+    """This request's script nonce, allowed by its Content-Security-Policy (made on first use:
+    a page without inline scripts keeps the strict policy)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def _html_csp() -> str:
+    nonce = g.get("csp_nonce")
+    if nonce is None:
+        return HTML_CSP
+    return HTML_CSP.replace("script-src 'self'", f"script-src 'self' 'nonce-{nonce}'")
+
+
 def _start_request() -> None:
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
@@ -36,7 +53,7 @@ def _finish_request(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     is_html = (response.mimetype or "").startswith("text/html")
-    headers.setdefault("Content-Security-Policy", HTML_CSP if is_html else JSON_CSP)
+    headers.setdefault("Content-Security-Policy", _html_csp() if is_html else JSON_CSP)
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     _log_request(response)

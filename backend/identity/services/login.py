@@ -62,6 +62,16 @@ def complete_login(usuario: Usuario, how: str) -> dict:
 
 def login(email: str, password: str) -> tuple[dict, int]:
     """Check the password; answer the token pair (200) or a TOTP challenge (202)."""
+    usuario = authenticate(email, password)
+    if usuario.otp_enabled:
+        return {"requires_otp": True, "challenge_token": issue_challenge(usuario)}, 202
+    return complete_login(usuario, "password"), 200
+
+
+def authenticate(email: str, password: str) -> Usuario:
+    """The usable account of `email` when `password` is right; 401 `credenciales_invalidas`
+    (the same for an unknown email, after the same work) or 403 for an unusable account,
+    every failure logged. The first step of every sign-in (API and staff panel)."""
     email = email_key(email)
     usuario = db.session.scalar(select(Usuario).where(Usuario.email == email))
     if usuario is None:
@@ -72,12 +82,11 @@ def login(email: str, password: str) -> tuple[dict, int]:
         auth_log.record_now(auth_log.LOGIN, False, usuario=usuario, detalle="credenciales_invalidas")
         raise _invalid_credentials()
     check_account_usable(usuario)
-    if usuario.otp_enabled:
-        return {"requires_otp": True, "challenge_token": _issue_challenge(usuario)}, 202
-    return complete_login(usuario, "password"), 200
+    return usuario
 
 
-def _issue_challenge(usuario: Usuario) -> str:
+def issue_challenge(usuario: Usuario) -> str:
+    """A signed token naming a new single-use second-step challenge (5 minutes)."""
     desafio = DesafioLogin(id=str(uuid.uuid4()), usuario_id=usuario.id, ip=auth_log.client_ip(),
                            expires_at=utcnow() + timedelta(seconds=CHALLENGE_MAX_AGE))
     db.session.add(desafio)
@@ -96,6 +105,14 @@ def _challenge_failed(usuario: Usuario | None, detalle: str) -> Unauthorized:
 
 def login_otp(challenge_token: str, otp_code: str | None, backup_code: str | None) -> dict:
     """Answer a TOTP challenge with a TOTP or backup code; the challenge works once."""
+    usuario, how = answer_challenge(challenge_token, otp_code, backup_code)
+    return complete_login(usuario, how)
+
+
+def answer_challenge(challenge_token: str, otp_code: str | None,
+                     backup_code: str | None) -> tuple[Usuario, str]:
+    """The user of a challenge answered with a right TOTP or backup code, and how (`otp`,
+    `backup_code`); 401 otherwise (a wrong code counts, the fifth burns the challenge)."""
     payload = purpose_tokens.unsign(purpose_tokens.LOGIN_CHALLENGE, challenge_token, CHALLENGE_MAX_AGE)
     uid = payload.get("uid") if payload else None
     cid = payload.get("cid") if payload else None
@@ -111,7 +128,7 @@ def login_otp(challenge_token: str, otp_code: str | None, backup_code: str | Non
     if not attempts.spend(desafio):  # answered concurrently by another request
         db.session.rollback()
         raise _challenge_failed(usuario, "desafio_invalido")
-    return complete_login(usuario, "otp" if otp_code else "backup_code")
+    return usuario, "otp" if otp_code else "backup_code"
 
 
 def refresh(usuario: Usuario | None, jwt_payload: dict) -> dict:

@@ -57,10 +57,13 @@ def _rate(name: str):
 
 
 def _body() -> dict:
-    """The JSON object of the request, or {} (malformed bodies are refused by the strict
-    decoder in core.json_codec before any key is read from them)."""
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else {}
+    """The JSON object of the request (malformed bodies are refused by the strict decoder in
+    core.json_codec before any key is read from them), or the form of the staff panel's
+    sign-in pages; {} otherwise."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        return data if isinstance(data, dict) else {}
+    return request.form.to_dict() if request.form else {}
 
 
 def is_failure(response) -> bool:

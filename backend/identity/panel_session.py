@@ -1,0 +1,69 @@
+"""The staff panel's sign-in session: a server-side `SesionAuth` row named by the signed,
+HttpOnly session cookie. It ends with sign-out, its lifetime, and whatever ends the user's
+sessions (password change, 2FA change, deactivation); each request also checks the user is
+still active staff. The cookie opens only the panel (the JSON API reads bearer tokens only),
+and a bearer token never opens the panel."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from flask import current_app, g, request, session
+
+from ..core import audit
+from ..core.models import utcnow
+from ..extensions import db
+from .models import SesionAuth, Usuario
+from .services import access_log
+from .services.sessions import revoke_session, session_is_active
+
+PANEL_SID = "panel_sid"
+CHALLENGE = "panel_challenge"
+
+
+def start(usuario: Usuario, how: str) -> None:
+    """Open a panel session for `usuario` (after the password and, with 2FA, the second step)."""
+    hours = current_app.config["PANEL_SESSION_HOURS"]
+    sesion = SesionAuth(id=str(uuid.uuid4()), usuario_id=usuario.id,
+                        expires_at=utcnow() + timedelta(hours=hours), ip=access_log.client_ip(),
+                        user_agent=_user_agent())
+    db.session.add(sesion)
+    usuario.last_login_at = utcnow()
+    usuario.last_login_ip = sesion.ip
+    access_log.record(access_log.LOGIN, True, usuario=usuario, detalle=f"panel:{how}")
+    db.session.commit()
+    session.clear()  # a new session id after sign-in: no fixation
+    session.permanent = True
+    session[PANEL_SID] = sesion.id
+
+
+def _user_agent() -> str | None:
+    agent = request.headers.get("User-Agent")
+    return agent[:255] if agent else None
+
+
+def current_staff() -> Usuario | None:
+    """The active staff member of this request's panel session, else None (memoised)."""
+    if "panel_staff" in g:
+        return g.panel_staff
+    usuario = None
+    sid = session.get(PANEL_SID)
+    if isinstance(sid, str) and session_is_active(sid):
+        sesion = db.session.get(SesionAuth, sid)
+        candidate = db.session.get(Usuario, sesion.usuario_id) if sesion else None
+        if (candidate is not None and candidate.is_active and not candidate.pendiente_activacion
+                and candidate.is_staff):
+            usuario = candidate
+            audit.set_actor(usuario.id)
+    g.panel_staff = usuario
+    return usuario
+
+
+def end() -> None:
+    """Sign out: the server-side session ends and the cookie is emptied."""
+    sid = session.get(PANEL_SID)
+    if isinstance(sid, str):
+        revoke_session(sid, "logout_panel")
+        db.session.commit()
+    session.clear()
+    g.pop("panel_staff", None)
