@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from flask import current_app, g, request, session
+from flask import current_app, request, session
 
 from ..core import audit
 from ..core.models import utcnow
@@ -42,10 +42,13 @@ def _user_agent() -> str | None:
     return agent[:255] if agent else None
 
 
+_MEMO = "backend.panel.staff"  # per request: the WSGI environ, which unlike `g` never outlives it
+
+
 def current_staff() -> Usuario | None:
     """The active staff member of this request's panel session, else None (memoised)."""
-    if "panel_staff" in g:
-        return g.panel_staff
+    if _MEMO in request.environ:
+        return request.environ[_MEMO]
     usuario = None
     sid = session.get(PANEL_SID)
     if isinstance(sid, str) and session_is_active(sid):
@@ -55,7 +58,7 @@ def current_staff() -> Usuario | None:
                 and candidate.is_staff):
             usuario = candidate
             audit.set_actor(usuario.id)
-    g.panel_staff = usuario
+    request.environ[_MEMO] = usuario
     return usuario
 
 
@@ -66,4 +69,4 @@ def end() -> None:
         revoke_session(sid, "logout_panel")
         db.session.commit()
     session.clear()
-    g.pop("panel_staff", None)
+    request.environ.pop(_MEMO, None)

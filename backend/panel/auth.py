@@ -38,6 +38,11 @@ class LogoutForm(SecureForm):
     pass
 
 
+def csrf_token() -> str:
+    """A CSRF token for a hand-written panel form (the sign-out button in every page)."""
+    return LogoutForm().csrf_token.current_token
+
+
 def _safe_next(value: str | None) -> str:
     """Only a path inside the panel: never another host (no open redirect)."""
     parts = urlsplit(value or "")
