@@ -229,6 +229,9 @@ def live(tmp_path_factory, mailbox):
         "RATELIMIT_STORAGE_URI": REDIS_URL,
         "LICENSE_CACHE_SECONDS": "30",
         "FLASK_APP": "wsgi",
+        # The browser reaches this server over plain HTTP on loopback: a Secure cookie (the
+        # production default) would never be sent back.
+        "SESSION_COOKIE_SECURE": "false",
     })
     store = redis.Redis.from_url(REDIS_URL)
     store.flushdb()
