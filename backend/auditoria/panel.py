@@ -16,9 +16,12 @@ from ..core.audit import AccionAuditoria, Auditoria
 from ..empresas.models import Empresa
 from ..extensions import db
 from ..identity.models import STAFF_ROLES, LogAcceso, Usuario
-from ..identity.panel import Opcion, ServiceModelView, al_pedir, cargar_por_id, opciones_empresas
+from ..panel.filters import Opcion, al_pedir
+from ..panel.labels import valores
+from ..panel.lookups import fila_de, nombre_empresa, opciones_empresas
+from ..panel.screens import ServiceModelView
 
-ACCIONES = [(a.value, a.value) for a in AccionAuditoria]
+ACCIONES = valores(AccionAuditoria)
 
 
 def _tablas() -> list[tuple[str, str]]:
@@ -32,15 +35,10 @@ def _staff() -> list[tuple[str, str]]:
 
 
 def _usuario(_view, _context, model, _name) -> str:
-    usuario = cargar_por_id(Usuario, {model.usuario_id}).get(model.usuario_id)
+    usuario = fila_de(Usuario, model.usuario_id)
     if usuario is None:
         return "" if model.usuario_id is None else f"#{model.usuario_id}"
     return f"{usuario.nombre} <{usuario.email}>"
-
-
-def _empresa(_view, _context, model, _name) -> str:
-    empresa = cargar_por_id(Empresa, {model.empresa_id}).get(model.empresa_id)
-    return empresa.nombre if empresa is not None else ""
 
 
 def _json(_view, _context, model, name) -> str:
@@ -70,12 +68,7 @@ class SoloLectura(ServiceModelView):
     can_edit = False
     can_delete = False
     column_display_actions = True
-
-    def get_list(self, *args, **kwargs):
-        """A page of rows, with the users they name loaded in one query."""
-        count, filas = super().get_list(*args, **kwargs)
-        cargar_por_id(Usuario, {fila.usuario_id for fila in filas})
-        return count, filas
+    precargar = ((Usuario, "usuario_id"),)
 
 
 class AuditoriaView(SoloLectura):
@@ -90,7 +83,7 @@ class AuditoriaView(SoloLectura):
     column_searchable_list = ("tabla", "registro_id", Usuario.nombre, Usuario.email)
     column_filters = (FilterEqual(Auditoria.tabla, "Tabla", options=al_pedir(_tablas)),
                       FilterEqual(Auditoria.registro_id, "Registro"),
-                      Opcion(Auditoria.accion, "Acción", options=ACCIONES),
+                      Opcion(Auditoria.accion, "Acción", ACCIONES),
                       IntEqualFilter(Auditoria.usuario_id, "Usuario", options=al_pedir(_staff)),
                       FilterLike(Auditoria.ip, "IP"), "created_at")
     column_sortable_list = ("id", "created_at", "tabla", "registro_id", "accion")
@@ -126,22 +119,18 @@ class AccesoView(SoloLectura):
                       FilterLike(LogAcceso.ip, "IP"), "fecha")
     column_sortable_list = ("id", "fecha", "tipo", "exitoso", "email", "ip")
     column_default_sort = ("id", True)
+    precargar = ((Usuario, "usuario_id"), (Empresa, "empresa_id"))
     column_labels: ClassVar[dict] = {
         "fecha": "Fecha (UTC)", "tipo": "Tipo", "exitoso": "Exitoso", "email": "Correo",
         "usuario": "Usuario", "usuario_id": "Usuario (id)", "empresa": "Empresa",
         "empresa_id": "Empresa (id)", "ip": "IP", "user_agent": "Navegador", "detalle": "Detalle",
         "nombre": "Nombre del usuario",
     }
-    column_formatters: ClassVar[dict] = {"usuario": _usuario, "empresa": _empresa}
-    column_formatters_export: ClassVar[dict] = {"usuario": _usuario, "empresa": _empresa}
+    column_formatters: ClassVar[dict] = {"usuario": _usuario, "empresa": nombre_empresa}
+    column_formatters_export: ClassVar[dict] = {"usuario": _usuario, "empresa": nombre_empresa}
 
     def search_placeholder(self) -> str:
         return "Correo, IP, tipo, detalle o nombre"
-
-    def get_list(self, *args, **kwargs):
-        count, filas = super().get_list(*args, **kwargs)
-        cargar_por_id(Empresa, {fila.empresa_id for fila in filas})
-        return count, filas
 
 
 def views() -> list[BaseView]:

@@ -4,6 +4,7 @@ catalogo.services, so its rules hold (a plan with subscriptions or a service inc
 plan cannot be deleted: the 409's message is shown)."""
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 from flask import abort
@@ -18,7 +19,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..core.schemas import MAX_INT, TEXT_MAX
 from ..extensions import db
-from ..identity.panel import ServiceModelView, aqui, boton, enlace
+from ..panel.screens import ServiceModelView, aqui, boton, enlace
 from . import services as catalogo
 from .models import Plan, Servicio
 from .schemas import PlanSchema, PlanUpdateSchema, ServicioSchema, ServicioUpdateSchema
@@ -83,23 +84,14 @@ class PlanView(ServiceModelView):
         "acciones": "Acciones",
     }
 
-    def esquema_alta(self):
-        return PlanSchema()
-
-    def esquema_edicion(self):
-        return PlanUpdateSchema(partial=True)
+    esquema_alta = PlanSchema
+    esquema_edicion = partial(PlanUpdateSchema, partial=True)
+    crear = staticmethod(catalogo.crear_plan)
+    actualizar = staticmethod(catalogo.actualizar_plan)
+    eliminar = staticmethod(catalogo.eliminar_plan)
 
     def get_query(self):
         return super().get_query().options(catalogo.CON_SERVICIOS)
-
-    def crear(self, datos: dict):
-        return catalogo.crear_plan(datos)
-
-    def actualizar(self, model, datos: dict):
-        return catalogo.actualizar_plan(model.id, datos)
-
-    def eliminar(self, model) -> None:
-        catalogo.eliminar_plan(model.id)
 
     def _acciones(self, _context, model, _name):
         return enlace(self.get_url(".servicios", id=model.id, url=aqui()), "Servicios y cantidades")
@@ -145,20 +137,11 @@ class ServicioView(ServiceModelView):
         "created_at": "Creado", "updated_at": "Actualizado", "acciones": "Acciones",
     }
 
-    def esquema_alta(self):
-        return ServicioSchema()
-
-    def esquema_edicion(self):
-        return ServicioUpdateSchema(partial=True)
-
-    def crear(self, datos: dict):
-        return catalogo.crear_servicio(datos)
-
-    def actualizar(self, model, datos: dict):
-        return catalogo.actualizar_servicio(model.id, datos)
-
-    def eliminar(self, model) -> None:
-        catalogo.eliminar_servicio(model.id)
+    esquema_alta = ServicioSchema
+    esquema_edicion = partial(ServicioUpdateSchema, partial=True)
+    crear = staticmethod(catalogo.crear_servicio)
+    actualizar = staticmethod(catalogo.actualizar_servicio)
+    eliminar = staticmethod(catalogo.eliminar_servicio)
 
     def _acciones(self, _context, model, _name):
         return boton(self.get_url(".alternar", id=model.id, url=aqui()),

@@ -5,6 +5,7 @@ the key or its hash, created on the company's page (the full key is shown once, 
 page, never stored) and revoked with a button."""
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 from flask import abort
@@ -18,33 +19,19 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from ..extensions import db
 from ..identity import panel_session
-from ..identity.panel import (
-    Opcion,
-    ServiceModelView,
-    al_pedir,
-    aqui,
-    boton,
-    cargar_por_id,
-    enlace,
-    opciones_empresas,
-)
+from ..panel.filters import Opcion, al_pedir
+from ..panel.labels import valores
+from ..panel.lookups import etiqueta_empresa, fila_de, opciones_empresas
+from ..panel.screens import ServiceModelView, aqui, boton, enlace
 from . import api_keys
 from . import services as empresas
 from .models import ApiKey, Empresa, EstadoEmpresa
 from .schemas import EmpresaSchema, EmpresaUpdateSchema
 
-ESTADOS = [(e.value, e.value) for e in EstadoEmpresa]
+ESTADOS = valores(EstadoEmpresa)
 KEYS_SHOWN = 10  # the newest keys on a company's page; the keys screen lists them all
 
-KEY_PAGE = """{% extends 'admin/master.html' %}
-{% block body %}
-<h1 class="h4 mb-3">API key creada para {{ empresa.nombre }}</h1>
-<div class="alert alert-warning">Copie la clave ahora: no se guarda y no se volverá a mostrar.</div>
-<p><code id="api-key" class="h5">{{ clave }}</code></p>
-<p>Prefijo: <code>{{ fila.prefijo }}</code>{% if fila.nombre %} · Nombre: {{ fila.nombre }}{% endif %}</p>
-<a class="btn btn-primary" href="{{ return_url }}">Volver a la empresa</a>
-{% endblock %}
-"""
+KEY_PAGE = "panel/empresas/api_key_creada.html"
 
 
 class EmpresaForm(SecureForm):
@@ -76,7 +63,7 @@ class EmpresaView(ServiceModelView):
     column_export_list = ("id", "nit", "nombre", "contacto", "email", "telefono", "direccion", "ciudad",
                           "pais", "estado", "created_at")
     column_searchable_list = ("nit", "nombre")
-    column_filters = (Opcion(Empresa.estado, "Estado", options=ESTADOS), "ciudad", "created_at")
+    column_filters = (Opcion(Empresa.estado, "Estado", ESTADOS), "ciudad", "created_at")
     column_sortable_list = ("nit", "nombre", "ciudad", "estado", "created_at")
     column_default_sort = ("nombre", False)
     column_labels: ClassVar[dict] = {
@@ -86,17 +73,10 @@ class EmpresaView(ServiceModelView):
         "api_keys": "API keys",
     }
 
-    def esquema_alta(self):
-        return EmpresaSchema()
-
-    def esquema_edicion(self):
-        return EmpresaUpdateSchema(partial=True)
-
-    def crear(self, datos: dict):
-        return empresas.crear(datos)
-
-    def actualizar(self, model, datos: dict):
-        return empresas.actualizar(model.id, datos)
+    esquema_alta = EmpresaSchema
+    esquema_edicion = partial(EmpresaUpdateSchema, partial=True)
+    crear = staticmethod(empresas.crear)
+    actualizar = staticmethod(empresas.actualizar)
 
     def _acciones(self, _context, model, _name):
         if model.estado == EstadoEmpresa.ACTIVA:
@@ -170,20 +150,16 @@ class ApiKeyView(ServiceModelView):
                       FilterEmpty(ApiKey.revoked_at, "Revocada"), "created_at", "last_used_at")
     column_sortable_list = ("prefijo", "nombre", "created_at", "last_used_at", "revoked_at")
     column_default_sort = ("id", True)
+    precargar = ((Empresa, "empresa_id"),)
     column_labels: ClassVar[dict] = {
         "empresa": "Empresa", "prefijo": "Prefijo", "nombre": "Nombre", "creado_por": "Creada por (usuario)",
         "created_at": "Creada", "last_used_at": "Último uso", "revoked_at": "Revocada", "estado": "Estado",
         "acciones": "Acciones",
     }
 
-    def get_list(self, *args, **kwargs):
-        count, filas = super().get_list(*args, **kwargs)
-        cargar_por_id(Empresa, {fila.empresa_id for fila in filas})
-        return count, filas
-
     def _empresa(self, _context, model, _name):
-        empresa = cargar_por_id(Empresa, {model.empresa_id}).get(model.empresa_id)
-        return f"{empresa.nombre} ({empresa.nit})" if empresa else model.empresa_id
+        empresa = fila_de(Empresa, model.empresa_id)
+        return etiqueta_empresa(empresa) if empresa else model.empresa_id
 
     def _estado(self, _context, model, _name):
         return "revocada" if model.revoked_at else "activa"

@@ -12,16 +12,9 @@ from flask_admin import expose
 from ..core.models import utcnow
 from ..identity.models import Rol
 from ..identity.panel_session import current_staff
-from ..soporte.models import EstadoTicket, Modalidad, Prioridad
 from . import metrics
 from .base import StaffIndexView
-
-ESTADOS = {EstadoTicket.ABIERTO: "Abierto", EstadoTicket.EN_PROCESO: "En proceso",
-           EstadoTicket.PENDIENTE_RESPUESTA: "Pendiente de respuesta"}
-PRIORIDADES = {Prioridad.BAJA: "Baja", Prioridad.MEDIA: "Media", Prioridad.ALTA: "Alta",
-               Prioridad.URGENTE: "Urgente"}
-MODALIDADES = {Modalidad.MENSUAL: "Mensual", Modalidad.ANUAL: "Anual",
-               Modalidad.POR_TICKETS: "Por tickets", Modalidad.POR_HORAS: "Por horas"}
+from .labels import ESTADOS_TICKET, MODALIDADES, PRIORIDADES
 
 TICKETS = ("ticket", "tickets")
 SUSCRIPCIONES = ("suscripción", "suscripciones")
@@ -161,7 +154,7 @@ def _soporte(hoy: date, ahora: datetime) -> dict:
         "tickets_abiertos": numero_es(abiertos.total),
         "grafico_estados": barras_horizontales(
             "grafico-estados", "Tickets abiertos por estado", "Estado", TICKETS,
-            [(ESTADOS[e], n) for e, n in abiertos.por_estado.items()]),
+            [(ESTADOS_TICKET[e], n) for e, n in abiertos.por_estado.items()]),
         "grafico_prioridades": barras_horizontales(
             "grafico-prioridades", "Tickets abiertos por prioridad", "Prioridad", TICKETS,
             [(PRIORIDADES[p], n) for p, n in abiertos.por_prioridad.items()]),

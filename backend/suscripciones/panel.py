@@ -20,25 +20,19 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Sto
 
 from ..catalogo.models import Plan
 from ..core.schemas import TEXT_MAX
+from ..empresas.models import Empresa
 from ..extensions import db
 from ..identity import panel_session
-from ..identity.panel import (
-    Opcion,
-    ServiceModelView,
-    al_pedir,
-    aqui,
-    boton,
-    empresas_query,
-    enlace,
-    nombre_empresa,
-    opciones_empresas,
-)
+from ..panel.filters import Opcion, al_pedir
+from ..panel.labels import choices, valores
+from ..panel.lookups import empresas_query, nombre_empresa, nombre_por_id, opciones_empresas
+from ..panel.screens import ServiceModelView, aqui, boton, enlace, id_de, valor_json
 from . import services as suscripciones
 from .models import EstadoSuscripcion, Periodo, Suscripcion
 from .schemas import DescuentoSchema, SuscripcionSchema
 
-ESTADOS = [(e.value, e.value) for e in EstadoSuscripcion]
-PERIODOS = [(p.value, p.value) for p in Periodo]
+ESTADOS = valores(EstadoSuscripcion)
+PERIODOS = valores(Periodo)
 # Actions with a button; `cancelar` and `descuento` open a small form first.
 BOTONES = (("renovar", "Renovar", "outline-primary"), ("suspender", "Suspender", "outline-warning"),
            ("reactivar", "Reactivar", "outline-success"))
@@ -50,6 +44,9 @@ def planes_query():
 
 def opciones_planes() -> list[tuple[str, str]]:
     return [(str(p.id), p.nombre) for p in planes_query()]
+
+
+nombre_plan = nombre_por_id(Plan, "plan_id")
 
 
 def _finito(_form, field) -> None:
@@ -66,7 +63,7 @@ class SuscripcionForm(SecureForm):
                                validators=[InputRequired()])
     plan = QuerySelectField("Plan", query_factory=planes_query, get_label="nombre",
                             validators=[InputRequired()])
-    periodo = SelectField("Periodo", choices=PERIODOS, default=Periodo.MENSUAL.value)
+    periodo = SelectField("Periodo", choices=choices(PERIODOS), default=Periodo.MENSUAL.value)
     fecha_inicio = DateField("Fecha de inicio", validators=[Optional()],
                              description="Vacía: hoy (UTC). La fecha de fin se calcula.")
     porcentaje_descuento = DecimalField("Descuento (%)", places=2, default=0,
@@ -81,10 +78,6 @@ class CancelarForm(SecureForm):
 
 class DescuentoForm(SecureForm):
     porcentaje = DecimalField("Descuento (%)", places=2, validators=[InputRequired(), _finito, PORCENTAJE])
-
-
-def _nombre_plan(_view, _context, model, _name) -> str:
-    return model.plan.nombre if model.plan is not None else ""
 
 
 class SuscripcionView(ServiceModelView):
@@ -105,13 +98,14 @@ class SuscripcionView(ServiceModelView):
                           "motivo_cancelacion", "notas", "created_at")
     column_searchable_list = ("empresa.nombre", "empresa.nit", "plan.nombre")
     column_filters = (IntEqualFilter(Suscripcion.empresa_id, "Empresa", options=al_pedir(opciones_empresas)),
-                      Opcion(Suscripcion.estado, "Estado", options=ESTADOS),
+                      Opcion(Suscripcion.estado, "Estado", ESTADOS),
                       IntEqualFilter(Suscripcion.plan_id, "Plan", options=al_pedir(opciones_planes)),
-                      Opcion(Suscripcion.periodo, "Periodo", options=PERIODOS),
+                      Opcion(Suscripcion.periodo, "Periodo", PERIODOS),
                       "fecha_fin")
     column_sortable_list = ("id", ("empresa", "empresa.nombre"), ("plan", "plan.nombre"), "periodo",
                             "estado", "fecha_inicio", "fecha_fin", "precio_pagado")
     column_default_sort = ("id", True)
+    precargar = ((Empresa, "empresa_id"), (Plan, "plan_id"))
     column_labels: ClassVar[dict] = {
         "empresa": "Empresa", "empresa.nombre": "Empresa", "empresa.nit": "NIT", "plan": "Plan",
         "plan.nombre": "Plan", "periodo": "Periodo", "estado": "Estado", "fecha_inicio": "Inicio",
@@ -121,21 +115,20 @@ class SuscripcionView(ServiceModelView):
         "updated_at": "Actualizada", "acciones": "Acciones",
     }
 
-    def esquema_alta(self):
-        return SuscripcionSchema()
+    esquema_alta = SuscripcionSchema
 
-    def datos_formulario(self, form) -> dict:
+    def datos_alta(self, form) -> dict:
         datos = {
-            "empresa_id": form.empresa.data.id if form.empresa.data is not None else None,
-            "plan_id": form.plan.data.id if form.plan.data is not None else None,
+            "empresa_id": id_de(form.empresa.data),
+            "plan_id": id_de(form.plan.data),
             "periodo": form.periodo.data,
             "renovacion_automatica": bool(form.renovacion_automatica.data),
             "notas": (form.notas.data or "").strip() or None,
         }
         if form.fecha_inicio.data is not None:
-            datos["fecha_inicio"] = form.fecha_inicio.data.isoformat()
+            datos["fecha_inicio"] = valor_json(form.fecha_inicio.data)
         if form.porcentaje_descuento.data is not None:
-            datos["porcentaje_descuento"] = str(form.porcentaje_descuento.data)
+            datos["porcentaje_descuento"] = valor_json(form.porcentaje_descuento.data)
         return datos
 
     def crear(self, datos: dict):
@@ -153,9 +146,9 @@ class SuscripcionView(ServiceModelView):
             html += enlace(self.get_url(".cancelar", id=model.id, url=aqui()), "Cancelar", "outline-danger")
         return html
 
-    column_formatters: ClassVar[dict] = {"empresa": nombre_empresa, "plan": _nombre_plan,
+    column_formatters: ClassVar[dict] = {"empresa": nombre_empresa, "plan": nombre_plan,
                                          "acciones": _acciones}
-    column_formatters_export: ClassVar[dict] = {"empresa": nombre_empresa, "plan": _nombre_plan}
+    column_formatters_export: ClassVar[dict] = {"empresa": nombre_empresa, "plan": nombre_plan}
 
     @expose("/renovar/", methods=("POST",))
     def renovar(self):
