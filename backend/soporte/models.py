@@ -180,7 +180,7 @@ class SoporteTicket(Audited, TimestampMixin, db.Model):
     )
 
 
-class SoporteTicketComentario(db.Model):
+class SoporteTicketComentario(Audited, db.Model):
     __tablename__ = "soporte_ticket_comentarios"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -198,7 +198,7 @@ class SoporteTicketComentario(db.Model):
     ticket: Mapped[SoporteTicket] = relationship(back_populates="comentarios")
 
 
-class SoporteTicketArchivo(db.Model):
+class SoporteTicketArchivo(Audited, db.Model):
     """Attachment metadata; the bytes live in storage under `storage_key`."""
 
     __tablename__ = "soporte_ticket_archivos"

@@ -30,7 +30,8 @@ class SoporteTipoSchema(BaseSchema):
     descripcion = fields.String(allow_none=True, validate=validate.Length(max=TEXT_MAX))
     modalidad = EnumValue(Modalidad, required=True)
     precio = Money(required=True)
-    max_tickets = fields.Integer(allow_none=True, validate=CANTIDAD, metadata={
+    # strict: 2.5 or "3" is refused, not truncated to a different quota.
+    max_tickets = fields.Integer(allow_none=True, strict=True, validate=CANTIDAD, metadata={
         "description": "Tickets per period (`por_tickets`; optional for `mensual`/`anual`)."})
     max_horas = fields.Decimal(allow_none=True, places=2, as_string=False, validate=HORAS, metadata={
         "description": "Hours per period (`por_horas`; optional for `mensual`/`anual`)."})
@@ -126,7 +127,13 @@ class SoportePagoSchema(BaseSchema):
 
 
 class SoportePagoUpdateSchema(BaseSchema):
+    """PUT body: the create body's fields, each optional. An `exitoso` payment's money facts
+    (`soporte_suscripcion_id, monto, estado, fecha_pago`) are final (409 if changed)."""
+
+    soporte_suscripcion_id = Id()
+    monto = Money()
     estado = EnumValue(EstadoPago)
+    fecha_pago = UTCDateTime()
     metodo_pago = Trimmed(allow_none=True, validate=validate.Length(max=50))
     referencia = Trimmed(allow_none=True, validate=validate.Length(max=120))
     detalle = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), allow_none=True,
@@ -173,6 +180,14 @@ class DisponibilidadSchema(BaseSchema):
 
 # ---------------------------------------------------------------- tickets
 
+# Free text of a ticket or comment: at least one visible character (blank is refused).
+TEXTO = [validate.Length(min=1, max=TEXT_MAX),
+         validate.Regexp(r"\s*\S", error="No puede estar vacío.")]
+# A title is one line: it becomes the subject of the emails about the ticket.
+TITULO = [validate.Length(min=1, max=255),
+          validate.Regexp(r"[^\x00-\x1f\x7f]*\Z", error="Una sola línea, sin caracteres de control.")]
+
+
 class ArchivoSchema(BaseSchema):
     id = fields.Integer()
     nombre = fields.String()
@@ -194,7 +209,7 @@ class ArchivoInternoSchema(BaseSchema):
 class ComentarioSchema(BaseSchema):
     id = fields.Integer(dump_only=True)
     ticket_id = fields.Integer(dump_only=True)
-    contenido = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_MAX))
+    contenido = fields.String(required=True, validate=TEXTO)
     interno = fields.Boolean(load_default=False, metadata={"description": "Staff only: never "
                                                            "shown through the internal API."})
     es_admin = fields.Boolean(dump_only=True)
@@ -207,8 +222,8 @@ class TicketSchema(BaseSchema):
 
     id = fields.Integer(dump_only=True)
     empresa_id = Id(required=True)
-    titulo = Trimmed(required=True, validate=validate.Length(min=1, max=255))
-    descripcion = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_MAX))
+    titulo = Trimmed(required=True, validate=TITULO)
+    descripcion = fields.String(required=True, validate=TEXTO)
     estado = EnumValue(EstadoTicket, dump_only=True)
     prioridad = EnumValue(Prioridad, load_default=Prioridad.MEDIA)
     usuario_id = Id(allow_none=True)
@@ -229,8 +244,8 @@ class TicketDetalleSchema(TicketSchema):
 class TicketInternoSchema(BaseSchema):
     """`POST /api/internal/support/create_tickets` body (the company is `X-Empresa-Id`)."""
 
-    titulo = Trimmed(required=True, validate=validate.Length(min=1, max=255))
-    descripcion = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_MAX))
+    titulo = Trimmed(required=True, validate=TITULO)
+    descripcion = fields.String(required=True, validate=TEXTO)
     usuario_id = Id(allow_none=True)
     prioridad = EnumValue(Prioridad, load_default=Prioridad.MEDIA)
     metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), allow_none=True,
@@ -238,7 +253,7 @@ class TicketInternoSchema(BaseSchema):
 
 
 class ComentarioInternoSchema(BaseSchema):
-    contenido = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_MAX))
+    contenido = fields.String(required=True, validate=TEXTO)
     usuario_id = Id(allow_none=True)
 
 
@@ -286,8 +301,14 @@ class EstadisticasSchema(BaseSchema):
 
 class EstadisticasQuerySchema(BaseSchema):
     empresa_id = Id()
-    desde = fields.Date(validate=FECHA)
-    hasta = fields.Date(validate=FECHA)
+    desde = fields.Date(validate=FECHA, metadata={"description": "Tickets opened from this UTC day."})
+    hasta = fields.Date(validate=FECHA, metadata={"description": "Up to this UTC day, inclusive."})
+
+    @validates_schema
+    def _fechas_en_orden(self, data, **_kwargs):
+        desde, hasta = data.get("desde"), data.get("hasta")
+        if desde and hasta and hasta < desde:
+            raise ValidationError({"hasta": ["No puede ser anterior a desde."]})
 
 
 class EstadoSchema(BaseSchema):

@@ -6,6 +6,10 @@ company's is 404, as a missing one), never a staff internal note, and a `usuario
 must be one of its users."""
 from __future__ import annotations
 
+from functools import wraps
+
+from flask import request
+
 from ...core.api import API_KEY_EMPRESA, Blueprint
 from ...core.pagination import page_of
 from ...empresas import services as empresas
@@ -30,16 +34,36 @@ blp = Blueprint("internal_support", __name__, url_prefix="/api/internal/support"
                 description="Support desk for the SaaS instances (X-API-Key and X-Empresa-Id).")
 
 
+_EMPRESA_KEY = "backend.soporte.empresa_id"
+
+
+def empresa_requerida(view):
+    """Check `X-Empresa-Id` against the key and the companies (400, 403, 404) before the body
+    is read: a call for a company it may not act for learns nothing about its body."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        empresa_id = empresa_id_from_header()
+        empresas.obtener(empresa_id)
+        request.environ[_EMPRESA_KEY] = empresa_id  # never outlives the request, unlike `g`
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 def _empresa_id() -> int:
     """The company of `X-Empresa-Id`, checked against the key and existing (404 otherwise)."""
-    empresa_id = empresa_id_from_header()
-    empresas.obtener(empresa_id)
+    empresa_id = request.environ.get(_EMPRESA_KEY)
+    if empresa_id is None:
+        empresa_id = empresa_id_from_header()
+        empresas.obtener(empresa_id)
     return empresa_id
 
 
 @blp.route("/create_tickets", methods=["POST"])
 @blp.doc(security=API_KEY_EMPRESA)
 @api_key_required
+@empresa_requerida
 @blp.arguments(TicketInternoSchema)
 @blp.response(201, TicketSchema)
 @blp.alt_response(403, description="`soporte_no_disponible` with `details.motivo`, or a key of "
@@ -53,6 +77,7 @@ def crear_ticket(datos):
 @blp.route("/tickets", methods=["GET"])
 @blp.doc(security=API_KEY_EMPRESA)
 @api_key_required
+@empresa_requerida
 @blp.arguments(TicketInternoQuerySchema, location="query")
 @blp.response(200, page_of(TicketSchema))
 def listar_tickets(args):
@@ -63,6 +88,7 @@ def listar_tickets(args):
 @blp.route("/ticket_id/<int:ticket_id>", methods=["GET"])
 @blp.doc(security=API_KEY_EMPRESA)
 @api_key_required
+@empresa_requerida
 @blp.response(200, TicketDetalleSchema)
 def obtener_ticket(ticket_id):
     """One of the company's tickets with its comments (no internal notes) and files."""
@@ -72,6 +98,7 @@ def obtener_ticket(ticket_id):
 @blp.route("/tickets/<int:ticket_id>/comentarios", methods=["POST"])
 @blp.doc(security=API_KEY_EMPRESA)
 @api_key_required
+@empresa_requerida
 @blp.arguments(ComentarioInternoSchema)
 @blp.response(201, ComentarioSchema)
 def comentar(datos, ticket_id):
@@ -83,6 +110,7 @@ def comentar(datos, ticket_id):
 @blp.route("/tickets/<int:ticket_id>/upload", methods=["POST"])
 @blp.doc(security=API_KEY_EMPRESA)
 @api_key_required
+@empresa_requerida
 @blp.arguments(ArchivoUploadSchema, location="files")
 @blp.response(201, ArchivoInternoSchema)
 def subir_archivo(args, ticket_id):
@@ -94,6 +122,7 @@ def subir_archivo(args, ticket_id):
 @blp.route("/tickets/<int:ticket_id>/archivos/<int:archivo_id>", methods=["GET"])
 @blp.doc(security=API_KEY_EMPRESA, responses=DOWNLOAD)
 @api_key_required
+@empresa_requerida
 def descargar_archivo(ticket_id, archivo_id):
     """Download a file of one of the company's tickets."""
     return files.download(tickets.obtener_de_empresa(_empresa_id(), ticket_id), archivo_id)
@@ -102,6 +131,7 @@ def descargar_archivo(ticket_id, archivo_id):
 @blp.route("/status", methods=["GET"])
 @blp.doc(security=API_KEY_EMPRESA)
 @api_key_required
+@empresa_requerida
 @blp.response(200, DisponibilidadSchema)
 def estado_soporte():
     """The company's `disponibilidad`: may it open a ticket now, and why not."""
@@ -111,6 +141,7 @@ def estado_soporte():
 @blp.route("/health", methods=["GET"])
 @blp.doc(security=API_KEY_EMPRESA)
 @api_key_required
+@empresa_requerida
 @blp.response(200, EstadoSchema)
 def salud():
     """The internal support API answers (key and company checked)."""

@@ -43,15 +43,23 @@ def subir(ticket: SoporteTicket, filename: str | None, data: bytes | None,
           subido_por: int | None) -> SoporteTicketArchivo:
     """Check and store one file of `ticket` (the ticket row is locked meanwhile, so the 50 MB
     per ticket holds under concurrent uploads)."""
-    _bloquear(ticket.id)
+    ticket_id = ticket.id
+    # A new transaction before the lock: on MySQL (REPEATABLE READ) the snapshot taken by this
+    # request's first read (the auth, the ticket lookup) would not see the files committed by
+    # the upload that held the lock just before, and the ticket could pass 50 MB.
+    db.session.commit()
+    ticket = _bloquear(ticket_id)
     usados = db.session.scalar(select(func.coalesce(func.sum(SoporteTicketArchivo.tamano), 0))
-                               .where(SoporteTicketArchivo.ticket_id == ticket.id))
+                               .where(SoporteTicketArchivo.ticket_id == ticket_id))
     archivo = check_upload(filename, data, int(usados or 0))
     key = generate_key(ticket.id)
     try:
         storage().put(key, archivo.data, archivo.content_type)
     except StorageError as exc:
         log.error("upload to ticket %s failed in storage: %s", ticket.id, exc)
+        # S3 may have stored the object and still failed the call (a timeout on the answer):
+        # the upload is refused, so its bytes must not stay behind without a row.
+        _borrar_sin_fila(key)
         raise StorageUnavailable() from exc
     fila = SoporteTicketArchivo(ticket_id=ticket.id, nombre=archivo.nombre, storage_key=key,
                                 tamano=archivo.tamano, content_type=archivo.content_type,

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from ...empresas.models import Empresa
 from ...extensions import db
-from ..models import EstadoTicket, SoporteTicket, SoporteTicketComentario
+from ..models import EstadoTicket, Prioridad, SoporteTicket, SoporteTicketComentario
 
 TOP_EMPRESAS = 20
 
@@ -42,6 +42,8 @@ def calcular(empresa_id: int | None = None, desde: date | None = None,
     condiciones = _filtros(empresa_id, desde, hasta)
     por_estado = {estado.value: 0 for estado in EstadoTicket}
     por_estado.update(_conteo(SoporteTicket.estado, condiciones))
+    por_prioridad = {prioridad.value: 0 for prioridad in Prioridad}
+    por_prioridad.update(_conteo(SoporteTicket.prioridad, condiciones))
     por_empresa = [
         {"empresa_id": eid, "nombre": nombre, "total": total}
         for eid, nombre, total in db.session.execute(
@@ -65,7 +67,7 @@ def calcular(empresa_id: int | None = None, desde: date | None = None,
     return {
         "total": sum(por_estado.values()),
         "por_estado": por_estado,
-        "por_prioridad": _conteo(SoporteTicket.prioridad, condiciones),
+        "por_prioridad": por_prioridad,
         "por_empresa": por_empresa,
         "horas_promedio_primera_respuesta": _promedio_horas(respuestas),
         "horas_promedio_cierre": _promedio_horas(cierres),

@@ -1,6 +1,8 @@
 """Support payments. A successful payment (`exitoso`, at creation or by a later update) of a
 `pendiente_pago` support subscription makes it `activo`. A successful payment is a money
-record: it is never deleted, and its state does not go back."""
+record: it is never deleted, and its money facts (subscription, amount, state, date) do not
+change; its notes (method, reference, detail) may be completed. No payment is recorded for,
+or moved to, a `cancelado` support subscription."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -36,13 +38,24 @@ def _activar_si_pagado(pago: SoportePago) -> None:
         soporte.estado = EstadoSoporte.ACTIVO
 
 
-def crear(datos: dict, actor: Usuario) -> SoportePago:
-    """Record a payment; an `exitoso` one activates a `pendiente_pago` support subscription."""
-    soporte = db.session.get(SoporteSuscripcion, datos["soporte_suscripcion_id"])
+# What an `exitoso` payment keeps for good.
+HECHOS_DEL_PAGO = ("soporte_suscripcion_id", "monto", "estado", "fecha_pago")
+
+
+def _suscripcion_que_admite_pagos(soporte_suscripcion_id: int) -> SoporteSuscripcion:
+    """422 when it does not exist, 409 when it is cancelled."""
+    soporte = db.session.get(SoporteSuscripcion, soporte_suscripcion_id)
     if soporte is None:
         raise ValidationFailed(details={"soporte_suscripcion_id": ["No existe."]})
     if soporte.estado == EstadoSoporte.CANCELADO:
-        raise Conflict("La suscripción de soporte está cancelada.")
+        raise Conflict("La suscripción de soporte está cancelada.",
+                       details={"soporte_suscripcion_id": soporte.id, "estado": "cancelado"})
+    return soporte
+
+
+def crear(datos: dict, actor: Usuario) -> SoportePago:
+    """Record a payment; an `exitoso` one activates a `pendiente_pago` support subscription."""
+    soporte = _suscripcion_que_admite_pagos(datos["soporte_suscripcion_id"])
     pago = SoportePago(**{"fecha_pago": utcnow(), **datos}, creado_por=actor.id)
     pago.soporte_suscripcion = soporte
     db.session.add(pago)
@@ -52,10 +65,16 @@ def crear(datos: dict, actor: Usuario) -> SoportePago:
 
 
 def actualizar(pago_id: int, datos: dict) -> SoportePago:
-    """Change a payment's state or details; `exitoso` is final."""
+    """Change a payment's fields; an `exitoso` one keeps its money facts (409)."""
     pago = obtener(pago_id)
-    if pago.estado == EstadoPago.EXITOSO and datos.get("estado", pago.estado) != EstadoPago.EXITOSO:
-        raise Conflict("Un pago exitoso no cambia de estado.", details={"estado": "exitoso"})
+    if pago.estado == EstadoPago.EXITOSO:
+        cambiados = sorted(campo for campo in HECHOS_DEL_PAGO
+                           if campo in datos and datos[campo] != getattr(pago, campo))
+        if cambiados:
+            raise Conflict("Un pago exitoso no cambia de estado, suscripción, monto ni fecha.",
+                           details={"estado": "exitoso", "campos": cambiados})
+    if datos.get("soporte_suscripcion_id", pago.soporte_suscripcion_id) != pago.soporte_suscripcion_id:
+        pago.soporte_suscripcion = _suscripcion_que_admite_pagos(datos["soporte_suscripcion_id"])
     for campo, valor in datos.items():
         setattr(pago, campo, valor)
     _activar_si_pagado(pago)

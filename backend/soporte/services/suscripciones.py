@@ -1,7 +1,11 @@
 """Support subscriptions: a company's support contract for one period, sold at the type's
 price. Created `activo` (or `pendiente_pago` until a successful payment); read `vencido` once
 past `fecha_fin`; renewing starts a new period with the counters at zero; cancelling ends it.
-A company has at most one `activo` or `pendiente_pago` support subscription at a time."""
+A company has at most one `activo` or `pendiente_pago` support subscription at a time: creating,
+renewing or re-dating one first locks the company's support subscription rows (SELECT ... FOR
+UPDATE on MySQL, newest first as opening a ticket does) and reads them as last committed, so
+concurrent requests for one company queue and only the first puts one in force; the loser of
+a deadlock (two locks on a company with no rows yet) is run again, not answered 5xx."""
 from __future__ import annotations
 
 from datetime import date
@@ -13,7 +17,7 @@ from ...core import persistence
 from ...core.errors import Conflict, ValidationFailed
 from ...core.models import utc_today
 from ...core.pagination import paginate
-from ...core.persistence import get_or_404
+from ...core.persistence import get_or_404, retry_on_lock_conflict
 from ...empresas.models import Empresa
 from ...extensions import db
 from ...identity.models import Usuario
@@ -78,14 +82,21 @@ def _referencias(datos: dict) -> tuple[Empresa, Suscripcion, SoporteTipo]:
     return empresa, suscripcion, tipo
 
 
+def _bloquear_de_empresa(empresa_id: int) -> list[SoporteSuscripcion]:
+    """The company's support subscriptions, locked until the transaction ends and read as last
+    committed (a locking read, not this transaction's snapshot), newest first."""
+    stmt = (select(SoporteSuscripcion).where(SoporteSuscripcion.empresa_id == empresa_id)
+            .order_by(SoporteSuscripcion.id.desc()).with_for_update()
+            .execution_options(populate_existing=True))
+    return list(db.session.scalars(stmt))
+
+
 def _sin_otra_vigente(empresa_id: int, excepto_id: int | None = None) -> None:
-    stmt = select(SoporteSuscripcion.id).where(
-        SoporteSuscripcion.empresa_id == empresa_id,
-        SoporteSuscripcion.estado.in_(ESTADOS_DE_ALTA),
-        SoporteSuscripcion.fecha_fin >= utc_today())
-    if excepto_id is not None:
-        stmt = stmt.where(SoporteSuscripcion.id != excepto_id)
-    otra = db.session.scalar(stmt.limit(1))
+    """409 while another of the company's support subscriptions is in force (`activo` or
+    `pendiente_pago` and not past its end); the company's rows stay locked."""
+    hoy = utc_today()
+    otra = next((s.id for s in _bloquear_de_empresa(empresa_id) if s.id != excepto_id
+                 and s.estado in ESTADOS_DE_ALTA and s.fecha_fin >= hoy), None)
     if otra is not None:
         raise Conflict(f"La empresa ya tiene una suscripción de soporte vigente (id {otra}); "
                        "cancélela o espere a que venza.", details={"soporte_suscripcion_id": otra})
@@ -93,6 +104,10 @@ def _sin_otra_vigente(empresa_id: int, excepto_id: int | None = None) -> None:
 
 def crear(datos: dict, actor: Usuario) -> SoporteSuscripcion:
     """A support subscription for a company's plan subscription, at the type's current price."""
+    return retry_on_lock_conflict(lambda: _crear(datos, actor))
+
+
+def _crear(datos: dict, actor: Usuario) -> SoporteSuscripcion:
     empresa, suscripcion, tipo = _referencias(datos)
     estado = datos.get("estado", ACTIVO)
     if estado not in ESTADOS_DE_ALTA:
@@ -111,12 +126,20 @@ def crear(datos: dict, actor: Usuario) -> SoporteSuscripcion:
 
 
 def actualizar(soporte_suscripcion_id: int, datos: dict) -> SoporteSuscripcion:
-    """Change dates or notes; the dates must stay in order."""
+    """Change dates or notes; the dates must stay in order, and new dates may not put it in
+    force beside another of the company's (409, as on create)."""
+    return retry_on_lock_conflict(lambda: _actualizar(soporte_suscripcion_id, datos))
+
+
+def _actualizar(soporte_suscripcion_id: int, datos: dict) -> SoporteSuscripcion:
     soporte = obtener(soporte_suscripcion_id)
     inicio = datos.get("fecha_inicio", soporte.fecha_inicio)
     fin = datos.get("fecha_fin", soporte.fecha_fin)
     if fin < inicio:
         raise ValidationFailed(details={"fecha_fin": ["No puede ser anterior a fecha_inicio."]})
+    if ("fecha_inicio" in datos or "fecha_fin" in datos) and soporte.estado in ESTADOS_DE_ALTA \
+            and fin >= utc_today():
+        _sin_otra_vigente(soporte.empresa_id, excepto_id=soporte.id)
     persistence.update(soporte, datos)
     return soporte
 
@@ -133,7 +156,12 @@ def renovar(soporte_suscripcion_id: int) -> SoporteSuscripcion:
     """A new period from today (one month, one year for `anual`), counters at zero, at the
     type's current price; from `activo` or `vencido`. Renewing early gives up the rest of the
     current period: the quota is fresh at once rather than on a later date."""
+    return retry_on_lock_conflict(lambda: _renovar(soporte_suscripcion_id))
+
+
+def _renovar(soporte_suscripcion_id: int) -> SoporteSuscripcion:
     soporte = obtener(soporte_suscripcion_id)
+    _bloquear_de_empresa(soporte.empresa_id)  # its state as last committed, then checked
     _rechazar(soporte, "renovar", (ACTIVO, VENCIDO))
     inicio = utc_today()
     _sin_otra_vigente(soporte.empresa_id, excepto_id=soporte.id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ...core.errors import Conflict, NotFound, ValidationFailed
@@ -61,9 +61,11 @@ def listar(estado: EstadoTicket | None = None, prioridad: Prioridad | None = Non
         stmt = stmt.where(SoporteTicket.empresa_id == empresa_id)
     if asignado_a is not None:
         stmt = stmt.where(SoporteTicket.asignado_a == asignado_a)
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(SoporteTicket.titulo.ilike(like), SoporteTicket.descripcion.ilike(like)))
+    if q and q.strip():
+        # `%` and `_` typed by staff are literal characters, not wildcards.
+        texto = q.strip().lower()
+        stmt = stmt.where(or_(func.lower(SoporteTicket.titulo).contains(texto, autoescape=True),
+                              func.lower(SoporteTicket.descripcion).contains(texto, autoescape=True)))
     return paginate(stmt, page, per_page)
 
 
@@ -177,10 +179,19 @@ def _mover(ticket: SoporteTicket, hacia: EstadoTicket, horas: Decimal | None = N
 
 
 def _cambiar_estado(ticket_id: int, hacia: EstadoTicket, horas: Decimal | None = None,
-                    otros: dict | None = None) -> SoporteTicket:
+                    otros: dict | None = None, desde: frozenset | None = None) -> SoporteTicket:
+    """Move a ticket under its row lock (PATCH also sets `otros` in the same change). With
+    `desde` (the action routes) the ticket must be in one of those states, checked under the
+    lock: of two concurrent closes only one records its hours, the other is 409. Without it
+    (PATCH) asking for the state the ticket is already in changes nothing."""
+
     def transaccion() -> tuple[SoporteTicket, EstadoTicket]:
         ticket = _bloquear(ticket_id)
         antes = ticket.estado
+        if desde is not None and antes not in desde:
+            raise Conflict(f"Un ticket en estado {antes} no puede pasar a {hacia}.",
+                           details={"estado": str(antes), "hacia": str(hacia),
+                                    "estados_permitidos": sorted(str(e) for e in TRANSICIONES[antes])})
         if hacia != antes:
             _mover(ticket, hacia, horas)
         for campo, valor in (otros or {}).items():
@@ -194,33 +205,23 @@ def _cambiar_estado(ticket_id: int, hacia: EstadoTicket, horas: Decimal | None =
     return ticket
 
 
+def _desde_los_que_se_llega_a(hacia: EstadoTicket) -> frozenset[EstadoTicket]:
+    return frozenset(estado for estado, destinos in TRANSICIONES.items() if hacia in destinos)
+
+
 def cerrar(ticket_id: int, horas: Decimal | None = None) -> SoporteTicket:
     """Close a ticket, recording `horas` (required for `por_horas`) exactly once."""
-    ticket = db.session.get(SoporteTicket, ticket_id)
-    if ticket is not None and ticket.estado == CERRADO:
-        _permitir(ticket, CERRADO)
-    return _cambiar_estado(ticket_id, CERRADO, horas)
+    return _cambiar_estado(ticket_id, CERRADO, horas, desde=_desde_los_que_se_llega_a(CERRADO))
 
 
 def reabrir(ticket_id: int) -> SoporteTicket:
     """Reopen a closed or cancelled ticket (no quota is spent again)."""
-    return _cambiar_estado_estricto(ticket_id, ABIERTO, desde=(CERRADO, CANCELADO))
+    return _cambiar_estado(ticket_id, ABIERTO, desde=frozenset({CERRADO, CANCELADO}))
 
 
 def cancelar(ticket_id: int) -> SoporteTicket:
     """Cancel an open ticket (its quota is not given back)."""
-    return _cambiar_estado_estricto(ticket_id, CANCELADO, desde=tuple(ABIERTOS))
-
-
-def _cambiar_estado_estricto(ticket_id: int, hacia: EstadoTicket, desde: tuple) -> SoporteTicket:
-    ticket = db.session.get(SoporteTicket, ticket_id)
-    if ticket is None:
-        raise NotFound("El ticket no existe.")
-    if ticket.estado not in desde:
-        _permitir(ticket, hacia) if hacia != ticket.estado else None
-        raise Conflict(f"Un ticket en estado {ticket.estado} no puede pasar a {hacia}.",
-                       details={"estado": str(ticket.estado), "hacia": str(hacia)})
-    return _cambiar_estado(ticket_id, hacia)
+    return _cambiar_estado(ticket_id, CANCELADO, desde=_desde_los_que_se_llega_a(CANCELADO))
 
 
 def _staff_activo(usuario_id: int) -> None:
@@ -232,6 +233,8 @@ def _staff_activo(usuario_id: int) -> None:
 def modificar(ticket_id: int, datos: dict) -> SoporteTicket:
     """PATCH: `prioridad`, `asignado_a` (active staff only, or null) and `estado` (by the
     transition table; `cerrado` without hours is refused for `por_horas`)."""
+    if db.session.get(SoporteTicket, ticket_id) is None:
+        raise NotFound("El ticket no existe.")
     if datos.get("asignado_a") is not None:
         _staff_activo(datos["asignado_a"])
     otros = {k: v for k, v in datos.items() if k in ("prioridad", "asignado_a")}
