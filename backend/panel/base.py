@@ -3,6 +3,8 @@ view allows them), every form carries a CSRF token, and a refusal is a redirect 
 panel's sign-in page or a 403 page, never the JSON API's envelope."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
@@ -46,6 +48,8 @@ class StaffModelView(StaffAccess, ModelView):
     the same rules and leaves the same audit rows as the JSON API."""
 
     form_base_class = SecureForm
+    # The delete prompts: Flask-Admin's inline handlers do not run under the panel's CSP.
+    extra_js: ClassVar[list[str]] = ["/static/panel/confirm.js"]
     page_size = 25
     can_view_details = True
     can_export = True
