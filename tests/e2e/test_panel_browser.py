@@ -89,6 +89,14 @@ def _wait(driver, locator):
     return WebDriverWait(driver, WAIT).until(ec.presence_of_element_located(locator))
 
 
+def _submit(driver, locator) -> None:
+    """Click a submit button and wait until the answer page has replaced this one (so no
+    later lookup can find an element of the old page)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(*locator).click()
+    WebDriverWait(driver, WAIT).until(ec.staleness_of(page))
+
+
 def _choose(driver, field_id: str, label: str) -> None:
     """Pick an option by its text or value; Flask-Admin dresses selects with select2, which hides the
     <select> itself, so the choice goes to the <select> the form submits."""
@@ -115,11 +123,11 @@ def test_staff_signs_in_with_2fa_opens_replies_and_closes_a_ticket(live, browser
     driver.get(live.url("/panel/"))
     _wait(driver, (By.ID, "email")).send_keys(STAFF_EMAIL)
     driver.find_element(By.ID, "password").send_keys(STAFF_PASSWORD)
-    driver.find_element(By.ID, "entrar").click()
+    _submit(driver, (By.ID, "entrar"))
     # The activation used the current 30-second step; the next one is inside the window.
     code = pyotp.TOTP(desk["secret"]).at(time.time() + 30)
     _wait(driver, (By.ID, "otp_code")).send_keys(code)
-    driver.find_element(By.ID, "verificar").click()
+    _submit(driver, (By.ID, "verificar"))
     _wait(driver, (By.ID, "salir"))
     assert "Sofía Soporte" in driver.page_source and "Tickets abiertos" in driver.page_source
 
@@ -129,8 +137,8 @@ def test_staff_signs_in_with_2fa_opens_replies_and_closes_a_ticket(live, browser
     driver.find_element(By.ID, "titulo").send_keys("No se generan las facturas")
     driver.find_element(By.ID, "descripcion").send_keys("Desde ayer el botón Facturar no responde.")
     _choose(driver, "prioridad", "alta")
-    driver.find_element(By.CSS_SELECTOR, "form.admin-form input[type=submit]").click()
-    WebDriverWait(driver, WAIT).until(lambda d: "/new/" not in d.current_url)
+    _submit(driver, (By.CSS_SELECTOR, "form.admin-form input[type=submit]"))
+    assert "/new/" not in driver.current_url
     [(ticket_id, estado, consumidos)] = _rows(live, """
         SELECT t.id, t.estado, s.tickets_consumidos FROM soporte_tickets t
         JOIN soporte_suscripciones s ON s.id = t.soporte_suscripcion_id
@@ -139,12 +147,10 @@ def test_staff_signs_in_with_2fa_opens_replies_and_closes_a_ticket(live, browser
 
     driver.get(live.url(f"/panel/soporte-tickets/details/?id={ticket_id}"))
     _wait(driver, (By.ID, "respuesta")).send_keys("Ya lo estamos revisando; le escribimos pronto.")
-    driver.find_element(By.ID, "enviar-respuesta").click()
-    WebDriverWait(driver, WAIT).until(
-        lambda d: "Ya lo estamos revisando" in d.find_element(By.TAG_NAME, "body").text)
-    driver.find_element(By.ID, "accion-cerrar").click()
-    WebDriverWait(driver, WAIT).until(
-        lambda d: d.find_element(By.ID, "ticket-estado").text.strip().lower() == "cerrado")
+    _submit(driver, (By.ID, "enviar-respuesta"))
+    assert "Ya lo estamos revisando" in _wait(driver, (By.TAG_NAME, "body")).text
+    _submit(driver, (By.ID, "accion-cerrar"))
+    assert _wait(driver, (By.ID, "ticket-estado")).text.strip().lower() == "cerrado"
     driver.save_screenshot(str(shots / "ticket.png"))
 
     # Two more tickets from the company's SaaS instance, so the dashboard has figures to draw.
@@ -158,6 +164,13 @@ def test_staff_signs_in_with_2fa_opens_replies_and_closes_a_ticket(live, browser
     driver.get(live.url("/panel/"))
     _wait(driver, (By.ID, "salir"))
     driver.save_screenshot(str(shots / "dashboard.png"))
+
+    # A delete asks first (Flask-Admin's inline prompt is restored by static/panel/confirm.js);
+    # dismissing it sends nothing.
+    driver.get(live.url("/panel/soporte-tipos/"))
+    _wait(driver, (By.CSS_SELECTOR, "button[onclick*='safeConfirm']")).click()
+    WebDriverWait(driver, WAIT).until(ec.alert_is_present()).dismiss()
+    assert _rows(live, "SELECT COUNT(*) FROM soporte_tipos WHERE nombre = 'Bolsa e2e'") == [(1,)]
 
     staff_id = desk["staff"]["id"]
     assert _rows(live, "SELECT estado FROM soporte_tickets WHERE id = :t", t=ticket_id) == [("cerrado",)]
