@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..core import persistence
 from ..core.errors import Conflict, NotFound, ValidationFailed
 from ..core.pagination import paginate
-from ..core.persistence import ensure_unique, get_or_404
+from ..core.persistence import ensure_unique, get_or_404, matching, where_given
 from ..extensions import db
 from ..suscripciones.models import EstadoSuscripcion, Suscripcion
 from .models import Plan, PlanServicio, Servicio
@@ -20,11 +20,7 @@ CON_SERVICIOS = selectinload(Plan.plan_servicios).selectinload(PlanServicio.serv
 
 
 def _filtrar(stmt, model, q: str | None, activo: bool | None):
-    if q:
-        stmt = stmt.where(model.nombre.ilike(f"%{q.strip()}%"))
-    if activo is not None:
-        stmt = stmt.where(model.activo == activo)
-    return stmt
+    return matching(where_given(stmt, {model.activo: activo}), q, model.nombre)
 
 
 def _nombre_libre(model, nombre: str, excepto_id: int | None = None) -> None:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
@@ -38,6 +38,24 @@ def ensure_unique(column, value, message: str, *, code: str = "conflicto",
         stmt = stmt.where(model.id != excluding_id)
     if db.session.scalar(stmt.limit(1)) is not None:
         raise Conflict(message, code=code, details={column.key: [detail]})
+
+
+def where_given(stmt, conditions: dict):
+    """`stmt` narrowed by `column == value` for every value that was given (not None): the
+    optional equality filters of a list."""
+    for column, value in conditions.items():
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return stmt
+
+
+def matching(stmt, q: str | None, *columns):
+    """`stmt` narrowed to rows where some of `columns` contains `q`, whatever the case, with
+    `%` and `_` as plain characters (never wildcards); unchanged for a blank `q`."""
+    texto = (q or "").strip().lower()
+    if not texto:
+        return stmt
+    return stmt.where(or_(*(func.lower(column).contains(texto, autoescape=True) for column in columns)))
 
 
 def create(instance):

@@ -1,25 +1,20 @@
 """Companies: staff CRUD. Deleting is soft (the company becomes `inactiva`)."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ..core import audit, persistence
 from ..core.audit import AccionAuditoria
 from ..core.pagination import paginate
-from ..core.persistence import ensure_unique, get_or_404
+from ..core.persistence import ensure_unique, get_or_404, matching, where_given
 from .models import Empresa, EstadoEmpresa
 
 
 def listar(q: str | None = None, estado: EstadoEmpresa | None = None, page: int = 1,
            per_page: int = 20) -> dict:
     """A page of companies, newest id last; `q` matches part of the NIT or the name."""
-    stmt = select(Empresa).order_by(Empresa.id)
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(Empresa.nit.ilike(like), Empresa.nombre.ilike(like)))
-    if estado is not None:
-        stmt = stmt.where(Empresa.estado == estado)
-    return paginate(stmt, page, per_page)
+    stmt = where_given(select(Empresa).order_by(Empresa.id), {Empresa.estado: estado})
+    return paginate(matching(stmt, q, Empresa.nit, Empresa.nombre), page, per_page)
 
 
 def obtener(empresa_id: int) -> Empresa:

@@ -2,12 +2,12 @@
 an admin cannot deactivate, demote or delete themselves."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ...core import persistence
 from ...core.errors import Conflict, ValidationFailed
 from ...core.pagination import paginate
-from ...core.persistence import ensure_unique, get_or_404
+from ...core.persistence import ensure_unique, get_or_404, matching, where_given
 from ...empresas.models import Empresa
 from ...extensions import db
 from ..models import Rol, Usuario
@@ -18,17 +18,9 @@ from .sessions import revoke_user_sessions
 def listar(q: str | None = None, rol: Rol | None = None, empresa_id: int | None = None,
            is_active: bool | None = None, page: int = 1, per_page: int = 20) -> dict:
     """A page of users; `q` matches part of the name or the email."""
-    stmt = select(Usuario).order_by(Usuario.id)
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(Usuario.nombre.ilike(like), Usuario.email.ilike(like)))
-    if rol is not None:
-        stmt = stmt.where(Usuario.rol == rol)
-    if empresa_id is not None:
-        stmt = stmt.where(Usuario.empresa_id == empresa_id)
-    if is_active is not None:
-        stmt = stmt.where(Usuario.is_active == is_active)
-    return paginate(stmt, page, per_page)
+    stmt = where_given(select(Usuario).order_by(Usuario.id), {
+        Usuario.rol: rol, Usuario.empresa_id: empresa_id, Usuario.is_active: is_active})
+    return paginate(matching(stmt, q, Usuario.nombre, Usuario.email), page, per_page)
 
 
 def obtener(usuario_id: int) -> Usuario:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from ...core.errors import Conflict, NotFound, ValidationFailed
 from ...core.models import utcnow
 from ...core.pagination import paginate
-from ...core.persistence import retry_on_lock_conflict
+from ...core.persistence import matching, retry_on_lock_conflict, where_given
 from ...empresas.models import Empresa
 from ...extensions import db
 from ...identity.models import STAFF_ROLES, Usuario
@@ -52,21 +52,10 @@ def listar(estado: EstadoTicket | None = None, prioridad: Prioridad | None = Non
            empresa_id: int | None = None, asignado_a: int | None = None, q: str | None = None,
            page: int = 1, per_page: int = 20) -> dict:
     """A page of tickets for staff, newest first; `q` matches part of the title or description."""
-    stmt = select(SoporteTicket).order_by(SoporteTicket.id.desc())
-    if estado is not None:
-        stmt = stmt.where(SoporteTicket.estado == estado)
-    if prioridad is not None:
-        stmt = stmt.where(SoporteTicket.prioridad == prioridad)
-    if empresa_id is not None:
-        stmt = stmt.where(SoporteTicket.empresa_id == empresa_id)
-    if asignado_a is not None:
-        stmt = stmt.where(SoporteTicket.asignado_a == asignado_a)
-    if q and q.strip():
-        # `%` and `_` typed by staff are literal characters, not wildcards.
-        texto = q.strip().lower()
-        stmt = stmt.where(or_(func.lower(SoporteTicket.titulo).contains(texto, autoescape=True),
-                              func.lower(SoporteTicket.descripcion).contains(texto, autoescape=True)))
-    return paginate(stmt, page, per_page)
+    stmt = where_given(select(SoporteTicket).order_by(SoporteTicket.id.desc()), {
+        SoporteTicket.estado: estado, SoporteTicket.prioridad: prioridad,
+        SoporteTicket.empresa_id: empresa_id, SoporteTicket.asignado_a: asignado_a})
+    return paginate(matching(stmt, q, SoporteTicket.titulo, SoporteTicket.descripcion), page, per_page)
 
 
 def listar_de_empresa(empresa_id: int, estado: EstadoTicket | None = None, page: int = 1,

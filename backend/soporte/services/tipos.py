@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from ...core import persistence
 from ...core.errors import Conflict, ValidationFailed
 from ...core.pagination import paginate
-from ...core.persistence import get_or_404
+from ...core.persistence import get_or_404, matching, where_given
 from ...extensions import db
 from ..models import Modalidad, SoporteSuscripcion, SoporteTipo
 
@@ -16,15 +16,9 @@ def listar(q: str | None = None, activo: bool | None = None, modalidad: Modalida
            page: int = 1, per_page: int = 20) -> dict:
     """A page of support types by id; `q` matches part of the name, whatever the case (`%`
     and `_` in it are plain characters, not wildcards)."""
-    stmt = select(SoporteTipo).order_by(SoporteTipo.id)
-    if q and q.strip():
-        stmt = stmt.where(func.lower(SoporteTipo.nombre).contains(q.strip().lower(),
-                                                                   autoescape=True))
-    if activo is not None:
-        stmt = stmt.where(SoporteTipo.activo == activo)
-    if modalidad is not None:
-        stmt = stmt.where(SoporteTipo.modalidad == modalidad)
-    return paginate(stmt, page, per_page)
+    stmt = where_given(select(SoporteTipo).order_by(SoporteTipo.id),
+                       {SoporteTipo.activo: activo, SoporteTipo.modalidad: modalidad})
+    return paginate(matching(stmt, q, SoporteTipo.nombre), page, per_page)
 
 
 def obtener(tipo_id: int) -> SoporteTipo:
