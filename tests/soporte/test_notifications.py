@@ -5,18 +5,12 @@ changes the answer; and, once, a reply travels through Redis to a real Celery wo
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
-import uuid
-from pathlib import Path
 
 import pytest
-import redis
-from celery import current_app as current_celery_app
 
 from backend.identity.models import Rol
 from backend.soporte.models import EstadoTicket, SoporteSuscripcion, SoporteTicket, SoporteTicketComentario
+from tests import celery_worker
 from tests.identity import conftest as identity
 from tests.identity.conftest import free_port
 
@@ -265,70 +259,21 @@ def test_a_mail_server_down_never_fails_the_call(client, db, admin_headers, equi
 
 # ---------------------------------------------------------------- a real worker
 
-_REDIS_BASE = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0]
-BROKER_URL = f"{_REDIS_BASE}/10"
-# A queue of this run only, so no other worker on the same Redis takes the task.
-QUEUE = f"soporte-tests-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _forget_connections(celery_app) -> None:
-    """Drop the pools Celery built for the broker it had before (an eager call builds them too)."""
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+BROKER_URL = celery_worker.broker_url(10)
+QUEUE = celery_worker.queue_name("soporte-tests")
 
 
 @pytest.fixture
 def celery_over_redis(app):
-    """The app's Celery publishes to Redis (not eager) for this test only, as the current app."""
-    celery_app = app.extensions["celery"]
-    previous = current_celery_app._get_current_object()
-    before = {key: celery_app.conf[key]
-              for key in ("broker_url", "task_always_eager", "task_default_queue")}
-    celery_app.conf.update(broker_url=BROKER_URL, task_always_eager=False, task_default_queue=QUEUE)
-    _forget_connections(celery_app)
-    celery_app.set_current()
-    yield
-    celery_app.conf.update(before)
-    _forget_connections(celery_app)
-    previous.set_current()
-    client = redis.Redis.from_url(BROKER_URL)
-    client.delete(QUEUE)
-    client.close()
+    with celery_worker.publishing_to_redis(app, BROKER_URL, QUEUE):
+        yield
 
 
 @pytest.fixture
 def worker(smtp_sink, tmp_path, app):
-    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if database_url.startswith("sqlite"):
-        database_url = f"sqlite:///{tmp_path / 'worker.db'}"
-    env = {
-        **os.environ,
-        "APP_ENV": "development",
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "JWT_SECRET_KEY": app.config["JWT_SECRET_KEY"],
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": BROKER_URL,
-        "SMTP_SERVER": "127.0.0.1",
-        "SMTP_PORT": str(smtp_sink.port),
-        "SMTP_USE_TLS": "false",
-        "SMTP_USE_SSL": "false",
-        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
-        "LOG_DIR": str(tmp_path / "logs"),
-    }
-    with open(tmp_path / "worker.log", "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "backend.worker", "worker", "--pool=solo",
-             "--concurrency=1", "--loglevel=info", "-Q", QUEUE, "-n", f"soporte-tests-{os.getpid()}@%h"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
+    with celery_worker.running_worker(app, smtp_sink.port, tmp_path, BROKER_URL, QUEUE,
+                                      "soporte-tests") as process:
         yield process
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.mark.integration
