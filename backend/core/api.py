@@ -1,5 +1,5 @@
 """flask-smorest glue: the Api (OpenAPI spec), a Blueprint whose JSON parser refuses
-non-JSON bodies with 415, and security schemes for the spec."""
+non-JSON bodies with 415 and large ones with 413, and security schemes for the spec."""
 from __future__ import annotations
 
 from typing import ClassVar
@@ -11,8 +11,8 @@ from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
 
-from .errors import BadRequest, UnsupportedMediaType, handle_http_exception
-from .json_codec import StrictJSONError, strict_loads
+from .errors import UnsupportedMediaType, handle_http_exception
+from .request_body import json_body, limit_body_size
 from .schemas import MAX_INT
 
 
@@ -32,18 +32,18 @@ class JsonOnlyParser(FlaskParser):
             )
         if not req.is_json:
             return core.missing
-        try:
-            return strict_loads(req.get_data(cache=True))
-        except StrictJSONError as exc:
-            raise BadRequest(str(exc), code="solicitud_invalida",
-                             details={"json": [str(exc)]}) from exc
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest("El cuerpo de la solicitud no es JSON válido.",
-                             code="solicitud_invalida", details={"json": ["JSON inválido."]}) from exc
+        return json_body()
 
 
 class Blueprint(_Blueprint):
+    """An API blueprint: JSON bodies through JsonOnlyParser, and no body above
+    JSON_MAX_BYTES but multipart uploads (core.request_body), refused before it is read."""
+
     ARGUMENTS_PARSER = JsonOnlyParser()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.before_request(limit_body_size)
 
 
 class DbIdConverter(IntegerConverter):

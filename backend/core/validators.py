@@ -6,7 +6,7 @@ import re
 import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 NIT_RE = re.compile(r"^\d{5,15}(-\d)?$", re.ASCII)  # ASCII: not Arabic-Indic or other digits
 
@@ -78,6 +78,21 @@ class Country(_Normalized):
 
 class Email(_Normalized):
     normalizer = staticmethod(normalize_email)
+
+
+PASSWORD_MAX_LENGTH = 128  # the password rule's maximum (identity.services.passwords)
+
+
+class Password(fields.String):
+    """A password in a body: write-only, documented as a password, and at most
+    PASSWORD_MAX_LENGTH characters, so a hasher never gets megabytes to chew on (a longer one is
+    422 before any hash is computed; the password rule itself is checked by the services)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("load_only", True)
+        kwargs.setdefault("validate", validate.Length(max=PASSWORD_MAX_LENGTH))
+        metadata = {"format": "password", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
 
 class Trimmed(fields.String):

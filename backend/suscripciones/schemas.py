@@ -13,7 +13,7 @@ from marshmallow import fields, validate
 
 from ..core.pagination import PaginationArgs
 from ..core.schemas import TEXT_MAX, BaseSchema, EnumValue, Id, Money, UTCDateTime
-from ..core.validators import Country, Email, Nit, Phone, Trimmed
+from ..core.validators import Country, Email, Nit, Password, Phone, Trimmed
 from ..empresas.models import EstadoEmpresa
 from .models import EstadoSuscripcion, Periodo
 
@@ -141,7 +141,7 @@ class EmpresaAltaSchema(BaseSchema):
 class UsuarioAltaSchema(BaseSchema):
     nombre = Trimmed(required=True, validate=validate.Length(min=1, max=150))
     email = Email(required=True)
-    password = fields.String(required=True, load_only=True)
+    password = Password(required=True)
 
 
 class SuscripcionPublicaSchema(BaseSchema):

@@ -350,8 +350,6 @@ def test_open_with_a_malformed_body_is_400(client, db, admin_headers, soporte_ac
     assert fresh(db, SoporteSuscripcion, soporte_activo.id).tickets_consumidos == 0
 
 
-@pytest.mark.xfail(strict=True, reason="core.json_codec.strict_loads accepts NaN/Infinity "
-                   "(json.loads default); CONTRACT.md makes them malformed JSON (400)")
 @pytest.mark.parametrize("numero", ["NaN", "Infinity"])
 def test_open_with_nan_is_400(client, db, admin_headers, empresa, soporte_activo, numero):
     data = (f'{{"empresa_id": {empresa.id}, "titulo": "t", "descripcion": "d", '

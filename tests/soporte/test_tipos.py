@@ -224,8 +224,6 @@ def test_create_malformed_and_non_json_bodies(client, db, admin_headers):
     assert _count(db) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="core.json_codec.strict_loads accepts NaN/Infinity "
-                   "(json.loads default); CONTRACT.md makes them malformed JSON (400)")
 @pytest.mark.parametrize("numero", ["NaN", "Infinity", "-Infinity"])
 def test_create_nan_and_infinity_are_malformed(client, db, admin_headers, numero):
     body = '{"nombre": "A", "modalidad": "mensual", "precio": ' + numero + "}"
