@@ -1,9 +1,19 @@
-"""Database helpers: creating a missing MySQL database (migrations) and making SQLite
-enforce foreign keys like MySQL does."""
+"""Database helpers: creating a missing MySQL database (migrations), making SQLite
+enforce foreign keys like MySQL does, and telling which spellings the database takes for one
+value (`comparison_key`)."""
 from __future__ import annotations
+
+import hashlib
+import re
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+
+from ..extensions import db
+
+_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+# (database URL, table, column) -> (character set, collation) of a MySQL column.
+_COLLATIONS: dict[tuple[str, str, str], tuple[str, str]] = {}
 
 
 def ensure_database_exists(url: str) -> bool:
@@ -43,3 +53,36 @@ def _foreign_keys_on(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _column_collation(table: str, column: str) -> tuple[str, str]:
+    """The character set and collation of a MySQL column (read once per database)."""
+    cache_key = (str(db.engine.url), table, column)
+    if cache_key not in _COLLATIONS:
+        row = db.session.execute(text(
+            "SELECT CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t AND COLUMN_NAME = :c"
+        ), {"t": table, "c": column}).first()
+        if row is None or not all(row) or not all(_NAME.match(part) for part in row):
+            raise RuntimeError(f"no collation known for {table}.{column}")
+        _COLLATIONS[cache_key] = (row[0], row[1])
+    return _COLLATIONS[cache_key]
+
+
+def comparison_key(column, value: str) -> str:
+    """One key for every spelling of `value` that `column = value` finds the same row for:
+    on MySQL/MariaDB, a digest of the value's collation weight under the column's collation
+    (`víctim@x.co` and `victim@x.co` under utf8mb4_unicode_ci get one key); elsewhere, where
+    the column compares exact strings (SQLite), a digest of the value itself. For counters
+    that must count per row whatever the spelling, and the same for values no row has."""
+    if db.session.get_bind().dialect.name == "mysql":
+        table_column = column.property.columns[0]
+        charset, collation = _column_collation(table_column.table.name, table_column.name)
+        weight = db.session.scalar(
+            text(f"SELECT WEIGHT_STRING(CONVERT(:v USING {charset}) COLLATE {collation})"),
+            {"v": value},
+        )
+        material = b"w:" + bytes(weight or b"")
+    else:
+        material = b"v:" + value.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(material).hexdigest()[:40]

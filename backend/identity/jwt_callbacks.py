@@ -1,6 +1,7 @@
 """Flask-JWT-Extended wired to the identity rules: a token is good only while its session is
-(logout, rotation reuse, password change... end sessions), it loads its `Usuario`, and every
-failure is the contract's 401 envelope. Installed by the app factory through `register`."""
+(logout, rotation reuse, password change... end sessions) and that session is its own user's,
+it loads its `Usuario`, and every failure is the contract's 401 envelope. Installed by the
+app factory through `register`."""
 from __future__ import annotations
 
 from flask_jwt_extended import JWTManager
@@ -40,7 +41,9 @@ def _needs_fresh(_header, _payload):
 
 
 def _token_revoked(_header: dict, payload: dict) -> bool:
-    return not session_is_active(payload.get("sid"))
+    # The session must be live AND be the token's user's: a `sid` of someone else's session
+    # never makes a token good.
+    return not session_is_active(payload.get("sid"), usuario_id=payload.get("sub"))
 
 
 def _load_user(_header: dict, payload: dict) -> Usuario | None:

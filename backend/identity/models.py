@@ -75,7 +75,8 @@ class SesionAuth(db.Model):
     """A sign-in session: the family of one refresh-token chain and its access tokens.
 
     Revoking the session (logout, reuse of a rotated refresh token, password change...)
-    ends every token of the family; access tokens carry its id as the `sid` claim.
+    ends every token of the family; access tokens carry its id as the `sid` claim. A session
+    lives at most SESSION_MAX_DAYS from its sign-in, however often it is refreshed.
     """
 
     __tablename__ = "auth_sesiones"
@@ -85,6 +86,9 @@ class SesionAuth(db.Model):
         sa.ForeignKey("usuarios.id", ondelete="CASCADE"), nullable=False, index=True
     )
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, nullable=False)
+    # When its tokens were last issued (sign-in or refresh): what /account/sessions shows.
+    last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # The end of its current refresh token; never past created_at + SESSION_MAX_DAYS.
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime, nullable=False, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     revoked_reason: Mapped[str | None] = mapped_column(sa.String(40))

@@ -24,8 +24,9 @@ CHALLENGE = "panel_challenge"
 def start(usuario: Usuario, how: str) -> None:
     """Open a panel session for `usuario` (after the password and, with 2FA, the second step)."""
     hours = current_app.config["PANEL_SESSION_HOURS"]
-    sesion = SesionAuth(id=str(uuid.uuid4()), usuario_id=usuario.id,
-                        expires_at=utcnow() + timedelta(hours=hours), ip=access_log.client_ip(),
+    now = utcnow()
+    sesion = SesionAuth(id=str(uuid.uuid4()), usuario_id=usuario.id, created_at=now, last_used_at=now,
+                        expires_at=now + timedelta(hours=hours), ip=access_log.client_ip(),
                         user_agent=_user_agent())
     db.session.add(sesion)
     usuario.last_login_at = utcnow()

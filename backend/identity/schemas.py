@@ -6,10 +6,8 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..core.pagination import PaginationArgs
 from ..core.schemas import BaseSchema, EnumValue, Id, UTCDateTime
-from ..core.validators import Country, Email, Phone, Trimmed, email_key
+from ..core.validators import Country, Email, Password, Phone, Trimmed, email_key
 from .models import Rol
-
-_SECRET = {"format": "password"}
 
 
 class UsuarioSchema(BaseSchema):
@@ -43,7 +41,7 @@ class LoginEmail(fields.String):
 class RegistroSchema(BaseSchema):
     nombre = Trimmed(required=True, validate=validate.Length(max=150))
     email = Email(required=True, validate=validate.Length(max=255))
-    password = fields.String(required=True, load_only=True, metadata=_SECRET)
+    password = Password(required=True)
     telefono = Phone(allow_none=True)
     activar_otp = fields.Boolean(load_default=False)
 
@@ -63,8 +61,11 @@ class RegistroResponseSchema(BaseSchema):
 
 class ConfirmarRegistroSchema(BaseSchema):
     registro_token = fields.String(required=True, validate=validate.Length(min=1, max=512))
-    code = fields.String(required=True, validate=validate.Length(min=1, max=32),
-                         metadata={"description": "The first TOTP code, or the emailed code."})
+    code = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={
+        "description": "The emailed code; when 2FA was chosen at registration, the first TOTP code."})
+    email_code = fields.String(validate=validate.Length(min=1, max=32), metadata={
+        "description": "Required when 2FA was chosen at registration: the emailed code (the "
+                       "email must be proven too)."})
 
 
 class ReenviarCodigoSchema(BaseSchema):
@@ -81,7 +82,7 @@ class ReenvioSchema(BaseSchema):
 
 class LoginSchema(BaseSchema):
     email = LoginEmail(required=True, validate=validate.Length(max=255))
-    password = fields.String(required=True, load_only=True, metadata=_SECRET)
+    password = Password(required=True)
 
 
 class TokenPairSchema(BaseSchema):
@@ -117,6 +118,8 @@ class LoginOtpSchema(SecondFactorMixin, BaseSchema):
 
 class OtpActivateSchema(BaseSchema):
     otp_code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    password = Password(required=True, metadata={
+        "description": "The current password: changing 2FA re-authenticates."})
 
 
 class OtpActivatedSchema(BaseSchema):
@@ -125,7 +128,7 @@ class OtpActivatedSchema(BaseSchema):
 
 
 class OtpDisableSchema(SecondFactorMixin, BaseSchema):
-    password = fields.String(required=True, load_only=True, metadata=_SECRET)
+    password = Password(required=True)
 
 
 class OtpStatusSchema(BaseSchema):
@@ -138,7 +141,7 @@ class ForgotSchema(BaseSchema):
 
 class ResetSchema(BaseSchema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=512))
-    password = fields.String(required=True, load_only=True, metadata=_SECRET)
+    password = Password(required=True)
     otp_code = fields.String(validate=validate.Length(min=1, max=16),
                              metadata={"description": "Required when the account has 2FA on."})
     backup_code = fields.String(validate=validate.Length(min=1, max=32),
@@ -175,12 +178,31 @@ class ValidCodeSchema(BaseSchema):
 
 
 class PasswordChangeSchema(BaseSchema):
-    current_password = fields.String(required=True, load_only=True, metadata={"format": "password"})
-    new_password = fields.String(required=True, load_only=True, metadata={"format": "password"})
+    current_password = Password(required=True)
+    new_password = Password(required=True)
     otp_code = fields.String(validate=validate.Length(min=1, max=16),
                              metadata={"description": "Required when 2FA is on."})
     verification_code = fields.String(validate=validate.Length(min=1, max=16), metadata={
         "description": "The emailed code (/account/password/request-code) when 2FA is off."})
+
+
+class SesionSchema(BaseSchema):
+    id = fields.String(metadata={"description": "The session id (the `sid` of its tokens)."})
+    created_at = UTCDateTime(metadata={"description": "When it was signed in."})
+    last_used_at = UTCDateTime(allow_none=True, metadata={
+        "description": "When its tokens were last issued (sign-in or refresh)."})
+    ip = fields.String(allow_none=True)
+    user_agent = fields.String(allow_none=True)
+    actual = fields.Boolean(metadata={"description": "True for the session of this request."})
+
+
+class RevokeOthersSchema(BaseSchema):
+    password = Password(required=True, metadata={
+        "description": "The current password: ending the other sessions re-authenticates."})
+
+
+class RevocadasSchema(BaseSchema):
+    revocadas = fields.Integer(metadata={"description": "How many sessions were ended."})
 
 
 # ---------------------------------------------------------------- /admin/usuarios
@@ -190,7 +212,7 @@ class AdminUsuarioSchema(BaseSchema):
 
     nombre = Trimmed(required=True, validate=validate.Length(max=150))
     email = Email(required=True)
-    password = fields.String(required=True, load_only=True)
+    password = Password(required=True)
     rol = EnumValue(Rol, load_default=Rol.CLIENTE)
     empresa_id = Id(allow_none=True)
     telefono = Phone(allow_none=True)
@@ -216,4 +238,4 @@ class UsuarioQuerySchema(PaginationArgs):
 
 
 class NuevaPasswordSchema(BaseSchema):
-    password = fields.String(required=True, load_only=True)
+    password = Password(required=True)

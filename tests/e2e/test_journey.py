@@ -206,7 +206,7 @@ def test_sign_up_activation_and_licence_checks(live):
     assert answer.status_code == 200
     body = instance.verified(answer)
     assert body["activa"] is True and body["codigo"] == "VALIDA" and body["nonce"] == "xyz"
-    assert body["ts"].endswith("Z")
+    assert body["ts"].endswith("Z") and body["nit"] == company["nit"]
     assert body["empresa"] == {"id": empresa_id, "nit": company["nit"], "nombre": company["nombre"],
                                "estado": "activa"}
     assert body["suscripcion"]["id"] == suscripcion_id and body["suscripcion"]["estado"] == "activa"
@@ -278,7 +278,7 @@ def test_two_factor_sign_in_and_refresh_rotation(live):
     assert setup.status_code == 200, setup.text
     totp = pyotp.TOTP(setup.json()["secret"])
     assert setup.json()["provisioning_uri"].startswith("otpauth://totp/")
-    activated = spa.post(live.url("/auth/otp/activate"), json={"otp_code": totp.now()},
+    activated = spa.post(live.url("/auth/otp/activate"), json={"otp_code": totp.now(), "password": PASSWORD},
                          headers=_bearer(pair["access_token"]))
     assert activated.status_code == 200, activated.text
     assert activated.json()["otp_enabled"] is True and len(activated.json()["backup_codes"]) == 10

@@ -81,7 +81,7 @@ def desk(live):
     own = _api(live, http, "POST", "/auth/login", email=STAFF_EMAIL, password=STAFF_PASSWORD)
     secret = _api(live, http, "POST", "/auth/otp/setup", own["access_token"])["secret"]
     _api(live, http, "POST", "/auth/otp/activate", own["access_token"],
-         otp_code=pyotp.TOTP(secret).now())
+         otp_code=pyotp.TOTP(secret).now(), password=STAFF_PASSWORD)
     return {"empresa": empresa, "staff": staff, "secret": secret}
 
 

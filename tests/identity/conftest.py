@@ -155,7 +155,8 @@ def otp_user(make_usuario, client, clock, db):
         pair = post(client, "/auth/login", {"email": usuario.email, "password": PASSWORD}).get_json()
         headers = bearer(pair["access_token"])
         secret = post(client, "/auth/otp/setup", headers=headers).get_json()["secret"]
-        body = post(client, "/auth/otp/activate", {"otp_code": totp_now(secret)}, headers=headers)
+        body = post(client, "/auth/otp/activate", {"otp_code": totp_now(secret), "password": PASSWORD},
+                    headers=headers)
         assert body.status_code == 200, body.get_json()
         clock.shift(30)  # the next test code is of a new step
         db.session.refresh(usuario)

@@ -3,11 +3,13 @@ never breaks a sign-in); the login challenge and what ends it (expiry, wrong cod
 deactivation, a password reset or change)."""
 from __future__ import annotations
 
+from argon2 import PasswordHasher
 from flask_jwt_extended import decode_token
 from sqlalchemy import select
 
 from backend.identity.models import CodigoRespaldo, DesafioLogin, LogAcceso, Usuario
-from tests.conftest import PASSWORD, assert_error
+from backend.identity.services.passwords import needs_rehash, verify_password
+from tests.conftest import PASSWORD, assert_error, persist
 from tests.identity.conftest import NEW_PASSWORD, bearer, free_port, post, totp_now
 
 
@@ -237,3 +239,32 @@ def test_access_token_of_2fa_user_works(client, otp_user, login, clock):
                 {"challenge_token": token, "otp_code": totp_now(secret)}).get_json()
     profile = client.get("/account/profile", headers=bearer(pair["access_token"]))
     assert profile.get_json()["otp_enabled"] is True
+
+
+def test_a_hash_of_an_older_cost_is_upgraded_at_sign_in(app, db, make_usuario, login, audit_rows):
+    """When ARGON2_* change, each account's hash follows at its next sign-in (never on a wrong
+    password), without an audit row (bookkeeping, not a password change) or ending sessions."""
+    usuario = make_usuario(email="ana@example.com")
+    old_hash = PasswordHasher(time_cost=2, memory_cost=2048).hash(PASSWORD)
+    row = db.session.get(Usuario, usuario.id)
+    row.password_hash = old_hash
+    persist(db, row)
+    assert needs_rehash(old_hash)
+    assert_error(login("ana@example.com", "Otra#Clave999"), 401)
+    db.session.refresh(usuario)
+    assert usuario.password_hash == old_hash  # a failed sign-in changes nothing
+
+    first = login("ana@example.com")
+    assert first.status_code == 200
+    db.session.refresh(usuario)
+    assert usuario.password_hash != old_hash and usuario.password_hash.startswith("$argon2id$")
+    assert not needs_rehash(usuario.password_hash)
+    assert f"m={app.config['ARGON2_MEMORY_COST']},t={app.config['ARGON2_TIME_COST']}" in usuario.password_hash
+    assert verify_password(usuario.password_hash, PASSWORD)
+    assert audit_rows("usuarios", usuario.id) == []
+    assert login("ana@example.com").status_code == 200
+    assert client_profile_ok(app, first.get_json()["access_token"])
+
+
+def client_profile_ok(app, access: str) -> bool:
+    return app.test_client().get("/account/profile", headers=bearer(access)).status_code == 200

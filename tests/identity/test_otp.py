@@ -44,9 +44,11 @@ def test_setup_and_activate(client, db, signed_in, mailbox, clock):
     assert crypto.decrypt(usuario.otp_secret_enc) == body["secret"]
 
     # The first setup's secret no longer works.
-    assert_error(post(client, "/auth/otp/activate", {"otp_code": totp_now(first["secret"])},
+    assert_error(post(client, "/auth/otp/activate",
+                      {"otp_code": totp_now(first["secret"]), "password": PASSWORD},
                       headers=headers), 400, "codigo_invalido")
-    active = post(client, "/auth/otp/activate", {"otp_code": totp_now(body["secret"])}, headers=headers)
+    active = post(client, "/auth/otp/activate", {"otp_code": totp_now(body["secret"]), "password": PASSWORD},
+                  headers=headers)
     assert active.status_code == 200, active.get_json()
     answer = active.get_json()
     assert answer["otp_enabled"] is True and len(answer["backup_codes"]) == 10
@@ -57,7 +59,8 @@ def test_setup_and_activate(client, db, signed_in, mailbox, clock):
     assert message["Subject"] == "Verificación en dos pasos activada"
 
     assert_error(post(client, "/auth/otp/setup", headers=headers), 409, "otp_ya_activo")
-    assert_error(post(client, "/auth/otp/activate", {"otp_code": totp_now(body["secret"], 1)},
+    assert_error(post(client, "/auth/otp/activate", {"otp_code": totp_now(body["secret"], 1),
+                                                      "password": PASSWORD},
                       headers=headers), 409, "otp_ya_activo")
     profile = client.get("/account/profile", headers=headers).get_json()
     assert profile["otp_enabled"] is True and "otp_secret_enc" not in profile
@@ -65,10 +68,10 @@ def test_setup_and_activate(client, db, signed_in, mailbox, clock):
 
 def test_activate_without_setup(client, signed_in):
     _usuario, headers = signed_in
-    assert_error(post(client, "/auth/otp/activate", {"otp_code": "123456"}, headers=headers),
-                 409, "otp_no_configurado")
-    assert "otp_code" in assert_error(post(client, "/auth/otp/activate", {}, headers=headers),
-                                      422, "validacion")["details"]
+    assert_error(post(client, "/auth/otp/activate", {"otp_code": "123456", "password": PASSWORD},
+                      headers=headers), 409, "otp_no_configurado")
+    assert {"otp_code", "password"} <= set(assert_error(
+        post(client, "/auth/otp/activate", {}, headers=headers), 422, "validacion")["details"])
 
 
 def test_disable(client, db, make_usuario, login, otp_user, mailbox, clock):
@@ -81,7 +84,8 @@ def test_disable(client, db, make_usuario, login, otp_user, mailbox, clock):
 
     wrong_pwd = post(client, "/auth/otp/disable", {"password": "Otra#Clave999", "otp_code": totp_now(secret)},
                      headers=headers)
-    assert "password" in assert_error(wrong_pwd, 400, "password_incorrecta")["details"]
+    # A wrong password is not a malformed body: 401, as for /auth/otp/activate.
+    assert "password" in assert_error(wrong_pwd, 401, "credenciales_invalidas")["details"]
     wrong_code = post(client, "/auth/otp/disable", {"password": PASSWORD, "backup_code": "aaaaa-bbbbb"},
                       headers=headers)
     assert "backup_code" in assert_error(wrong_code, 400, "codigo_invalido")["details"]
@@ -100,11 +104,29 @@ def test_disable(client, db, make_usuario, login, otp_user, mailbox, clock):
     assert login("ana@example.com").status_code == 200  # no challenge any more
 
 
+def test_activate_asks_for_the_current_password(client, db, signed_in, mailbox, clock):
+    """A stolen access token alone cannot turn 2FA on (and lock the owner out)."""
+    usuario, headers = signed_in
+    secret = post(client, "/auth/otp/setup", headers=headers).get_json()["secret"]
+    missing = post(client, "/auth/otp/activate", {"otp_code": totp_now(secret)}, headers=headers)
+    assert "password" in assert_error(missing, 422, "validacion")["details"]
+    wrong = post(client, "/auth/otp/activate", {"otp_code": totp_now(secret), "password": "Otra#Clave999"},
+                 headers=headers)
+    assert "password" in assert_error(wrong, 401, "credenciales_invalidas")["details"]
+    db.session.refresh(usuario)
+    assert usuario.otp_enabled is False and usuario.otp_last_step is None  # the code was not spent
+    assert mailbox.messages == []
+    ok = post(client, "/auth/otp/activate", {"otp_code": totp_now(secret), "password": PASSWORD},
+              headers=headers)
+    assert ok.status_code == 200, ok.get_json()
+
+
 def test_activation_code_replay_refused(client, db, signed_in, clock):
     usuario, headers = signed_in
     secret = post(client, "/auth/otp/setup", headers=headers).get_json()["secret"]
     code = totp_now(secret)
-    assert post(client, "/auth/otp/activate", {"otp_code": code}, headers=headers).status_code == 200
+    assert post(client, "/auth/otp/activate", {"otp_code": code, "password": PASSWORD},
+                headers=headers).status_code == 200
     db.session.refresh(usuario)
     assert usuario.otp_last_step == int(time.time() // 30)
     # Disable with the very same code: refused (a code works once).

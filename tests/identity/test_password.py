@@ -179,7 +179,7 @@ def test_change_password_with_emailed_code(client, db, make_usuario, session_of,
     bad_current = post(client, "/account/password", {"current_password": "Otra#Clave999",
                                                      "new_password": NEW_PASSWORD, "verification_code": code},
                        headers=headers)
-    assert "current_password" in assert_error(bad_current, 400, "password_incorrecta")["details"]
+    assert "current_password" in assert_error(bad_current, 401, "credenciales_invalidas")["details"]
     weak = post(client, "/account/password", {"current_password": PASSWORD, "new_password": "short",
                                               "verification_code": code}, headers=headers)
     assert "new_password" in assert_error(weak, 422, "password_debil")["details"]

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from backend.core import crypto
 from backend.identity.models import CodigoEmail, CodigoRespaldo, LogAcceso, PropositoCodigo, Usuario
+from backend.identity.services import registration
 from tests.conftest import PASSWORD, assert_error
 from tests.identity.conftest import bearer, post, totp_now
 
@@ -81,7 +82,9 @@ def test_register_with_totp(client, db, mailbox, clock, login):
     assert "ana%40example.com" in otp["provisioning_uri"] or "ana@example.com" in otp["provisioning_uri"]
     assert pyotp.parse_uri(otp["provisioning_uri"]).secret == otp["secret"]
     assert otp["qr_svg"].lstrip().startswith("<svg") and "</svg>" in otp["qr_svg"]
-    assert mailbox.messages == []  # no emailed code when the TOTP confirms
+    # The email is proven with 2FA too: the code is emailed in both cases.
+    assert mailbox.last("ana@example.com")["Subject"] == "Código de activación de su cuenta"
+    email_code = mailbox.code("ana@example.com")
 
     usuario = db.session.scalar(select(Usuario).where(Usuario.email == "ana@example.com"))
     assert usuario.otp_secret_enc and usuario.otp_secret_enc != otp["secret"]
@@ -90,16 +93,18 @@ def test_register_with_totp(client, db, mailbox, clock, login):
     assert usuario.otp_enabled is False
 
     ok = post(client, "/auth/registro/confirmar-otp",
-              {"registro_token": body["registro_token"], "code": totp_now(otp["secret"])})
+              {"registro_token": body["registro_token"], "code": totp_now(otp["secret"]),
+               "email_code": email_code})
     assert ok.status_code == 200, ok.get_json()
     pair = ok.get_json()
     assert set(pair) == PAIR_KEYS | {"backup_codes"}
     codes = pair["backup_codes"]
     assert len(codes) == 10 and len(set(codes)) == 10
-    assert pair["usuario"]["otp_enabled"] is True
+    assert pair["usuario"]["otp_enabled"] is True and pair["usuario"]["email_verificado"] is True
 
     db.session.refresh(usuario)
     assert usuario.otp_enabled is True and usuario.pendiente_activacion is False
+    assert usuario.email_verificado is True
     hashes = db.session.scalars(select(CodigoRespaldo.code_hash)
                                 .where(CodigoRespaldo.usuario_id == usuario.id)).all()
     assert len(hashes) == 10 and not set(hashes) & set(codes)
@@ -110,11 +115,44 @@ def test_register_with_totp(client, db, mailbox, clock, login):
     assert challenge.get_json()["requires_otp"] is True
 
 
-def test_register_totp_wrong_code_then_emailed_code_not_issued(client, db, clock):
+def test_register_with_totp_needs_the_emailed_code_too(client, db, mailbox, clock):
+    """Whoever registers someone else's address with their own authenticator cannot activate it:
+    the TOTP code alone, or with a wrong emailed code, activates nothing."""
+    body = register(client, activar_otp=True).get_json()
+    secret, token = body["otp"]["secret"], body["registro_token"]
+    email_code = mailbox.code("ana@example.com")
+    wrong_email_code = f"{(int(email_code) + 1) % 1_000_000:06d}"
+
+    alone = post(client, "/auth/registro/confirmar-otp", {"registro_token": token, "code": totp_now(secret)})
+    assert "email_code" in assert_error(alone, 422, "validacion")["details"]
+    guessed = post(client, "/auth/registro/confirmar-otp",
+                   {"registro_token": token, "code": totp_now(secret), "email_code": wrong_email_code})
+    assert assert_error(guessed, 400, "codigo_invalido")["details"] == {"email_code": ["Código inválido."]}
+    # The emailed code alone (the way of registrations without 2FA) does not do either.
+    only_email = post(client, "/auth/registro/confirmar-otp", {"registro_token": token, "code": email_code})
+    assert "email_code" in assert_error(only_email, 422, "validacion")["details"]
+    usuario = db.session.get(Usuario, body["usuario"]["id"])
+    db.session.refresh(usuario)
+    assert (usuario.pendiente_activacion, usuario.email_verificado, usuario.otp_enabled) == \
+        (True, False, False)
+
+    # A wrong TOTP code with the right emailed code keeps the emailed code usable.
+    bad_totp = post(client, "/auth/registro/confirmar-otp",
+                    {"registro_token": token, "code": totp_now(secret, offset_steps=3),
+                     "email_code": email_code})
+    assert assert_error(bad_totp, 400, "codigo_invalido")["details"] == {"code": ["Código inválido."]}
+    ok = post(client, "/auth/registro/confirmar-otp",
+              {"registro_token": token, "code": totp_now(secret), "email_code": email_code})
+    assert ok.status_code == 200, ok.get_json()
+    assert ok.get_json()["usuario"]["email_verificado"] is True
+
+
+def test_register_totp_wrong_code_is_logged(client, db, mailbox, clock):
     body = register(client, activar_otp=True).get_json()
     secret = body["otp"]["secret"]
     bad = post(client, "/auth/registro/confirmar-otp",
-               {"registro_token": body["registro_token"], "code": totp_now(secret, offset_steps=3)})
+               {"registro_token": body["registro_token"], "code": totp_now(secret, offset_steps=3),
+                "email_code": mailbox.code("ana@example.com")})
     assert_error(bad, 400, "codigo_invalido")
     row = db.session.scalar(select(LogAcceso).where(LogAcceso.tipo == "registro"))
     assert row.exitoso is False and row.email == "ana@example.com"
@@ -183,3 +221,16 @@ def test_register_validation(client, db):
     broken = client.post("/auth/registro", data="{nope", content_type="application/json")
     assert_error(broken, 400, "solicitud_invalida")
     assert db.session.scalar(select(Usuario.id)) is None
+
+
+def test_the_loser_of_a_registration_race_gets_email_en_uso(client, db, make_usuario, mailbox,
+                                                            monkeypatch):
+    """Two simultaneous registrations of one email both pass the pre-check; the unique index
+    stops the second at the insert, which must still answer 409 `email_en_uso` (the concurrent
+    version runs on MariaDB in test_concurrency.py)."""
+    make_usuario(email="ana@example.com", nombre="La primera")
+    monkeypatch.setattr(registration, "ensure_email_free", lambda email: None)  # the race window
+    body = assert_error(register(client), 409, "email_en_uso")
+    assert body["details"] == {"email": ["Ya está registrado."]}
+    assert db.session.scalars(select(Usuario.nombre)).all() == ["La primera"]
+    assert db.session.scalar(select(CodigoEmail.id)) is None and mailbox.messages == []

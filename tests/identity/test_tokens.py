@@ -101,7 +101,7 @@ def test_two_factor_changes_end_other_sessions(client, db, make_usuario, login, 
     other = login("ana@example.com").get_json()
     headers = bearer(current["access_token"])
     secret = post(client, "/auth/otp/setup", headers=headers).get_json()["secret"]
-    assert post(client, "/auth/otp/activate", {"otp_code": totp_now(secret)},
+    assert post(client, "/auth/otp/activate", {"otp_code": totp_now(secret), "password": PASSWORD},
                 headers=headers).status_code == 200
     assert_error(profile(client, other["access_token"]), 401, "no_autenticado")
     assert profile(client, current["access_token"]).status_code == 200

@@ -29,8 +29,12 @@ def registro(data):
 @blp.arguments(s.ConfirmarRegistroSchema)
 @blp.response(200, s.TokenPairSchema)
 def confirmar_registro(data):
-    """Activate a registration with the TOTP code or the emailed code."""
-    return registration.confirm(data["registro_token"], data["code"])
+    """Activate a registration with the emailed code (and the first TOTP code when 2FA was chosen).
+
+    Without 2FA, `code` is the emailed code. With 2FA chosen at registration, `code` is the
+    first TOTP code and `email_code` the emailed code: both are needed, so the email is proven
+    either way. The account becomes active and `email_verificado` true."""
+    return registration.confirm(data["registro_token"], data["code"], data.get("email_code"))
 
 
 @blp.route("/registro/reenviar-codigo", methods=["POST"])
@@ -40,14 +44,13 @@ def confirmar_registro(data):
 @blp.response(202, s.ReenvioSchema)
 @blp.alt_response(400, description="`token_invalido`: bad or expired token, or a deactivated "
                   "account (as /auth/registro/confirmar-otp).")
-@blp.alt_response(409, description="`cuenta_activa`: already activated; `otp_pendiente`: the "
-                  "registration chose 2FA and is confirmed with a TOTP code.")
+@blp.alt_response(409, description="`cuenta_activa`: already activated.")
 @blp.alt_response(429, description="More than AUTH_RATE_EMAIL_REQUESTS (default 5 per 15 "
                   "minutes) for this account, or the per-IP limit; see `Retry-After`.")
 def reenviar_codigo(data):
     """Email a new activation code for a pending registration (the previous code stops working).
 
-    For accounts registered with an emailed code (/auth/registro without `activar_otp`, or
+    For pending accounts (/auth/registro, with or without `activar_otp`, or
     /public/suscripcion) whose code expired, was burnt or never arrived. `enviado` is false
     when the mail service is down (logged; ask again later)."""
     return {"enviado": registration.resend_code(data["registro_token"])}
@@ -118,8 +121,11 @@ def otp_setup():
 @blp.arguments(s.OtpActivateSchema)
 @blp.response(200, s.OtpActivatedSchema)
 def otp_activate(data):
-    """Turn TOTP on with a first code; returns the backup codes once."""
-    return two_factor.activate(current_usuario(), data["otp_code"], current_session_id())
+    """Turn TOTP on with the current password and a first code; returns the backup codes once.
+
+    401 `credenciales_invalidas` for a wrong password (counted like a wrong code)."""
+    return two_factor.activate(current_usuario(), data["otp_code"], data["password"],
+                               current_session_id())
 
 
 @blp.route("/otp/disable", methods=["POST"])
@@ -130,7 +136,9 @@ def otp_activate(data):
 @blp.arguments(s.OtpDisableSchema)
 @blp.response(200, s.OtpStatusSchema)
 def otp_disable(data):
-    """Turn TOTP off (password and a TOTP or backup code)."""
+    """Turn TOTP off (password and a TOTP or backup code).
+
+    401 `credenciales_invalidas` for a wrong password, 400 `codigo_invalido` for a wrong code."""
     return two_factor.disable(current_usuario(), data["password"], data.get("otp_code"),
                             data.get("backup_code"), current_session_id())
 

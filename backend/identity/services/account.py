@@ -5,8 +5,8 @@ from ...core.errors import BadRequest, ValidationFailed
 from ...extensions import db
 from ..models import PropositoCodigo, Usuario
 from . import email_codes, otp
-from .login import notify_user
-from .passwords import check_password_rule, hash_password, verify_password
+from .login import notify_user, reauthenticate
+from .passwords import check_password_rule, hash_password
 from .sessions import revoke_user_sessions
 
 PROFILE_FIELDS = ("nombre", "telefono", "direccion", "ciudad", "pais", "fecha_nacimiento")
@@ -49,9 +49,8 @@ def change_password(usuario: Usuario, current_password: str, new_password: str,
                     sesion_id: str | None) -> None:
     """New password after the current one and a second factor; other sessions end."""
     check_password_rule(new_password, field="new_password")
-    if not verify_password(usuario.password_hash, current_password):
-        raise BadRequest("La contraseña actual no es correcta.", code="password_incorrecta",
-                         details={"current_password": ["Contraseña incorrecta."]})
+    # A wrong current password is 401 like every re-authentication (400 is a malformed body).
+    reauthenticate(usuario, current_password, field="current_password")
     if usuario.otp_enabled:
         if not otp_code:
             raise ValidationFailed(details={

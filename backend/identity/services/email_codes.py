@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from ...core.crypto import keyed_digest
+from ...core.crypto import keyed_digest, keyed_digests
 from ...core.models import utcnow
 from ...extensions import db
 from ..models import CodigoEmail, PropositoCodigo, Usuario
@@ -60,26 +60,32 @@ def _live_code(usuario_id: int, proposito: PropositoCodigo) -> CodigoEmail | Non
 
 
 def check_code(usuario: Usuario, proposito: PropositoCodigo, code: str, consume: bool = True) -> bool:
-    """True when `code` is the live code; consumes it unless `consume=False`.
+    """True when `code` is the live code; spends it unless `consume=False`.
 
-    A wrong guess counts an attempt (attempts.count_failure). Caller commits.
+    Every answer counts an attempt before the comparison (attempts.claim), so simultaneous
+    guesses compare at most attempts.MAX_ATTEMPTS times; a right answer that does not spend the
+    code gives its attempt back. Caller commits.
     """
     live = _live_code(usuario.id, proposito)
-    if live is None:
+    if live is None or not attempts.claim(live):
         return False
-    if hmac.compare_digest(live.code_hash, _digest((code or "").strip())):
-        if consume:
-            live.used_at = utcnow()
-        return True
-    attempts.count_failure(live)
-    return False
+    # Any configured digest key matches (codes issued before a key rotation stay valid).
+    matches = [hmac.compare_digest(live.code_hash, digest)
+               for digest in keyed_digests((code or "").strip())]
+    if not any(matches):
+        attempts.fail(live)
+        return False
+    if consume:
+        return attempts.spend(live)
+    attempts.give_back(live)
+    return True
 
 
 def find_by_token(proposito: PropositoCodigo, token: str) -> CodigoEmail | None:
     """The live row of a link token (reset), or None."""
     return db.session.scalar(
         select(CodigoEmail).where(
-            CodigoEmail.code_hash == _digest(token or ""), CodigoEmail.proposito == proposito,
+            CodigoEmail.code_hash.in_(keyed_digests(token or "")), CodigoEmail.proposito == proposito,
             CodigoEmail.used_at.is_(None), CodigoEmail.expires_at > utcnow(),
         )
     )

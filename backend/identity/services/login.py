@@ -15,7 +15,7 @@ from ...extensions import db
 from ..models import DesafioLogin, RefreshToken, SesionAuth, Usuario
 from . import access_log as auth_log
 from . import attempts, otp, purpose_tokens
-from .passwords import burn_password_check, verify_password
+from .passwords import burn_password_check, upgrade_hash, verify_password
 from .sessions import revoke_session, start_session, token_pair
 
 CHALLENGE_MAX_AGE = 300
@@ -33,6 +33,15 @@ def notify_user(usuario: Usuario, template: str, **context) -> bool:
 
 def _invalid_credentials() -> Unauthorized:
     return Unauthorized(CREDENCIALES_INVALIDAS, code="credenciales_invalidas")
+
+
+def reauthenticate(usuario: Usuario, password: str, field: str = "password") -> None:
+    """The current password again, before a change that a stolen token alone must not make
+    (2FA on or off, ending the other sessions): 401 `credenciales_invalidas` when wrong (the
+    body was well formed; the caller's throttle counts it as a failure)."""
+    if not verify_password(usuario.password_hash, password):
+        raise Unauthorized("La contraseña no es correcta.", code="credenciales_invalidas",
+                           details={field: ["Contraseña incorrecta."]})
 
 
 def check_account_usable(usuario: Usuario, tipo: str = auth_log.LOGIN) -> None:
@@ -71,7 +80,8 @@ def login(email: str, password: str) -> tuple[dict, int]:
 def authenticate(email: str, password: str) -> Usuario:
     """The usable account of `email` when `password` is right; 401 `credenciales_invalidas`
     (the same for an unknown email, after the same work) or 403 for an unusable account,
-    every failure logged. The first step of every sign-in (API and staff panel)."""
+    every failure logged. The first step of every sign-in (API and staff panel); a hash made
+    with an older cost is replaced by one with the configured cost (passwords.upgrade_hash)."""
     email = email_key(email)
     usuario = db.session.scalar(select(Usuario).where(Usuario.email == email))
     if usuario is None:
@@ -81,6 +91,7 @@ def authenticate(email: str, password: str) -> Usuario:
     if not verify_password(usuario.password_hash, password):
         auth_log.record_now(auth_log.LOGIN, False, usuario=usuario, detalle="credenciales_invalidas")
         raise _invalid_credentials()
+    upgrade_hash(usuario, password)
     check_account_usable(usuario)
     return usuario
 
@@ -112,7 +123,8 @@ def login_otp(challenge_token: str, otp_code: str | None, backup_code: str | Non
 def answer_challenge(challenge_token: str, otp_code: str | None,
                      backup_code: str | None) -> tuple[Usuario, str]:
     """The user of a challenge answered with a right TOTP or backup code, and how (`otp`,
-    `backup_code`); 401 otherwise (a wrong code counts, the fifth burns the challenge)."""
+    `backup_code`); 401 otherwise (every answer counts an attempt before the code is compared;
+    the fifth wrong one burns the challenge)."""
     payload = purpose_tokens.unsign(purpose_tokens.LOGIN_CHALLENGE, challenge_token, CHALLENGE_MAX_AGE)
     uid = payload.get("uid") if payload else None
     cid = payload.get("cid") if payload else None
@@ -122,8 +134,10 @@ def answer_challenge(challenge_token: str, otp_code: str | None,
             or desafio.used_at is not None or desafio.expires_at <= utcnow()):
         raise _challenge_failed(usuario, "desafio_invalido")
     check_account_usable(usuario, auth_log.LOGIN_OTP)
+    if not attempts.claim(desafio):  # burnt, or its last attempts are being answered right now
+        raise _challenge_failed(usuario, "desafio_invalido")
     if not otp.verify_second_factor(usuario, otp_code=otp_code, backup_code=backup_code):
-        attempts.count_failure(desafio)
+        attempts.fail(desafio)
         raise _challenge_failed(usuario, "otp_invalido")
     if not attempts.spend(desafio):  # answered concurrently by another request
         db.session.rollback()
@@ -134,8 +148,8 @@ def answer_challenge(challenge_token: str, otp_code: str | None,
 def refresh(usuario: Usuario | None, jwt_payload: dict) -> dict:
     """Rotate a refresh token; a token already rotated away ends its whole session (401)."""
     sesion_id = jwt_payload.get("sid")
-    sesion = db.session.get(SesionAuth, sesion_id) if sesion_id else None
-    if sesion is None or usuario is None:
+    sesion = db.session.get(SesionAuth, sesion_id) if isinstance(sesion_id, str) else None
+    if sesion is None or usuario is None or sesion.usuario_id != usuario.id:
         raise Unauthorized("Token inválido.", code="no_autenticado")
     rotated = db.session.execute(
         update(RefreshToken)

@@ -111,6 +111,11 @@ def _backup_digest(code: str) -> str:
     return crypto.keyed_digest("backup:" + _normalize_backup(code))
 
 
+def _backup_digests(code: str) -> list[str]:
+    """Under every configured digest key: codes issued before a key rotation still work."""
+    return crypto.keyed_digests("backup:" + _normalize_backup(code))
+
+
 def issue_backup_codes(usuario: Usuario) -> list[str]:
     """Replace the user's backup codes with 10 new ones; only their hashes are stored."""
     db.session.execute(delete(CodigoRespaldo).where(CodigoRespaldo.usuario_id == usuario.id))
@@ -131,7 +136,7 @@ def use_backup_code(usuario: Usuario, code: str | None) -> bool:
     result = db.session.execute(
         update(CodigoRespaldo)
         .where(CodigoRespaldo.usuario_id == usuario.id,
-               CodigoRespaldo.code_hash == _backup_digest(code),
+               CodigoRespaldo.code_hash.in_(_backup_digests(code)),
                CodigoRespaldo.used_at.is_(None))
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False)

@@ -6,8 +6,12 @@ import re
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from sqlalchemy import update
 
 from ...core.errors import ValidationFailed
+from ...core.validators import PASSWORD_MAX_LENGTH
+from ...extensions import db
+from ..models import Usuario
 
 MIN_LENGTH = 8
 RULES = (
@@ -17,7 +21,7 @@ RULES = (
     (lambda p: re.search(r"\d", p), "Debe incluir un número."),
     (lambda p: re.search(r"[^A-Za-z0-9]", p), "Debe incluir un carácter especial."),
 )
-MAX_LENGTH = 128
+MAX_LENGTH = PASSWORD_MAX_LENGTH
 
 
 def password_problems(password: str) -> list[str]:
@@ -55,6 +59,29 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when `password_hash` was made with another cost than the configured one."""
+    try:
+        return _hasher().check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return False
+
+
+def upgrade_hash(usuario: Usuario, password: str) -> None:
+    """After `password` was verified against `usuario`'s hash: when that hash was made with an
+    older cost (ARGON2_TIME_COST, ARGON2_MEMORY_COST changed), store a new one and commit. A
+    conditional bulk UPDATE: bookkeeping, not a password change (no audit row, sessions kept),
+    and a password changed meanwhile is never overwritten."""
+    old_hash = usuario.password_hash
+    if not old_hash or not needs_rehash(old_hash):
+        return
+    db.session.execute(
+        update(Usuario).where(Usuario.id == usuario.id, Usuario.password_hash == old_hash)
+        .values(password_hash=hash_password(password)).execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 # Verified against when the account does not exist, so timing does not reveal it.

@@ -42,7 +42,9 @@ def _invalid_token() -> BadRequest:
 
 def reset(token: str, password: str, otp_code: str | None = None,
           backup_code: str | None = None) -> None:
-    """Set a new password with a reset token (plus a 2FA code when 2FA is on); ends every session."""
+    """Set a new password with a reset token (plus a 2FA code when 2FA is on: each code counts
+    an attempt at the token before it is compared, the fifth wrong one burns it); ends every
+    session."""
     row = email_codes.find_by_token(PropositoCodigo.RESET_PASSWORD, token)
     usuario = db.session.get(Usuario, row.usuario_id) if row else None
     if usuario is None or not usuario.is_active:
@@ -54,8 +56,10 @@ def reset(token: str, password: str, otp_code: str | None = None,
                                    code="otp_requerido",
                                    details={"otp_code": [
                                        "Requerido cuando la verificación en dos pasos está activa."]})
+        if not attempts.claim(row):  # burnt by wrong codes, or used meanwhile
+            raise _invalid_token()
         if not otp.verify_second_factor(usuario, otp_code=otp_code, backup_code=backup_code):
-            attempts.count_failure(row)
+            attempts.fail(row)
             db.session.commit()
             raise BadRequest("El código de verificación no es válido.", code="codigo_invalido",
                              details={"otp_code": ["Código inválido."]})

@@ -1,11 +1,14 @@
 """Self-registration: a pending account confirmed by the emailed code or, when the user
-chose two-factor authentication, by the first TOTP code (then backup codes are shown once).
+chose two-factor authentication, by the first TOTP code AND the emailed code (then backup codes
+are shown once): nobody activates an account on an address they do not read.
 
 The start of an activation (code, email, registration token) is shared with the public
 sign-up of suscripciones.signup."""
 from __future__ import annotations
 
-from ...core.errors import BadRequest, Conflict
+from sqlalchemy.exc import IntegrityError
+
+from ...core.errors import BadRequest, Conflict, ValidationFailed
 from ...core.persistence import ensure_unique
 from ...extensions import db
 from ..models import PropositoCodigo, Rol, Usuario
@@ -51,33 +54,36 @@ def ensure_email_free(email: str) -> None:
                   detail="Ya está registrado.")
 
 
+def _email_taken() -> Conflict:
+    return Conflict("Ya existe una cuenta con ese correo.", code="email_en_uso",
+                    details={"email": ["Ya está registrado."]})
+
+
 def register(nombre: str, email: str, password: str, telefono: str | None = None,
              activar_otp: bool = False) -> dict:
-    """Create a pending `cliente`; email a code, or hand out a TOTP secret to confirm with."""
+    """Create a pending `cliente` and email it a code; with `activar_otp`, also hand out a TOTP
+    secret (the account is then confirmed with both: the email is proven either way). Of two
+    simultaneous registrations of one email, the loser gets 409 `email_en_uso` too."""
     check_password_rule(password)
     ensure_email_free(email)
     usuario = Usuario(nombre=nombre, email=email, password_hash=hash_password(password),
                       telefono=telefono, rol=Rol.CLIENTE, is_active=True,
                       pendiente_activacion=True, email_verificado=False)
-    db.session.add(usuario)
-    db.session.flush()
-    answer = {"pendiente_activacion": True}
-    code = None
-    if activar_otp:
-        secret = otp.new_secret()
-        otp.store_secret(usuario, secret)
-        answer["otp"] = otp.setup_payload(usuario, secret)
-    else:
+    try:
+        db.session.add(usuario)
+        db.session.flush()
+        answer = {"pendiente_activacion": True}
+        if activar_otp:
+            secret = otp.new_secret()
+            otp.store_secret(usuario, secret)
+            answer["otp"] = otp.setup_payload(usuario, secret)
         code = issue_activation_code(usuario)
-    db.session.commit()
-    if code is not None:
-        send_activation_email(usuario, code)  # a mail outage is logged, never a 500
+        db.session.commit()
+    except IntegrityError as exc:  # the unique email index: a concurrent registration won
+        db.session.rollback()
+        raise _email_taken() from exc
+    send_activation_email(usuario, code)  # a mail outage is logged, never a 500
     return {**answer, "usuario": usuario, "registro_token": registro_token(usuario)}
-
-
-def _invalid_code() -> BadRequest:
-    return BadRequest("El código no es válido o ya venció.", code="codigo_invalido",
-                      details={"code": ["Código inválido."]})
 
 
 def _invalid_token() -> BadRequest:
@@ -91,42 +97,60 @@ def _usuario_of(token: str) -> Usuario | None:
 
 
 def _awaits_totp(usuario: Usuario) -> bool:
-    """Registered with `activar_otp`: confirmed with the first TOTP code, not an emailed one."""
+    """Registered with `activar_otp`: confirmed with the first TOTP code plus the emailed code."""
     return bool(usuario.otp_secret_enc) and not usuario.otp_enabled
 
 
 def resend_code(token: str) -> bool:
     """Email a fresh activation code for the pending account of `token` (the earlier code
-    stops working). 400 `token_invalido` for a bad, expired or deactivated account's token,
-    409 `cuenta_activa` once activated, 409 `otp_pendiente` for a TOTP registration.
-    Returns whether the email could be queued (an outage is logged, not raised)."""
+    stops working), whether it registered with 2FA or not. 400 `token_invalido` for a bad,
+    expired or deactivated account's token, 409 `cuenta_activa` once activated. Returns
+    whether the email could be queued (an outage is logged, not raised)."""
     usuario = _usuario_of(token)
     if usuario is None or not usuario.is_active:
         raise _invalid_token()
     if not usuario.pendiente_activacion:
         raise Conflict("La cuenta ya está activa; inicie sesión.", code="cuenta_activa")
-    if _awaits_totp(usuario):
-        raise Conflict("Esta cuenta se activa con el código de su aplicación de autenticación, "
-                       "no con un código por correo.", code="otp_pendiente")
     code = issue_activation_code(usuario)
     db.session.commit()
     return send_activation_email(usuario, code)
 
 
-def confirm(token: str, code: str) -> dict:
-    """Activate the pending account of `token` with its TOTP or emailed code; sign it in."""
+def _refused(usuario: Usuario, field: str) -> BadRequest:
+    auth_log.record_now("registro", False, usuario=usuario, detalle="codigo_invalido")
+    return BadRequest("El código no es válido o ya venció.", code="codigo_invalido",
+                      details={field: ["Código inválido."]})
+
+
+def _confirm_with_totp(usuario: Usuario, code: str, email_code: str | None) -> list[str]:
+    """Both factors of a 2FA registration: the emailed code (checked first, spent last, so a
+    wrong TOTP code does not cost the emailed one) and the first TOTP code. The backup codes."""
+    if not email_code:
+        raise ValidationFailed(details={"email_code": [
+            "Requerido: el código enviado por correo (la cuenta eligió verificación en dos pasos)."]})
+    if not email_codes.check_code(usuario, PropositoCodigo.ACTIVACION, email_code, consume=False):
+        raise _refused(usuario, "email_code")
+    if not otp.verify_totp(usuario, code):
+        raise _refused(usuario, "code")
+    if not email_codes.check_code(usuario, PropositoCodigo.ACTIVACION, email_code):
+        raise _refused(usuario, "email_code")  # spent by a simultaneous confirmation
+    usuario.otp_enabled = True
+    return otp.issue_backup_codes(usuario)
+
+
+def confirm(token: str, code: str, email_code: str | None = None) -> dict:
+    """Activate the pending account of `token` and sign it in: with the emailed code, or, when
+    2FA was chosen, with the first TOTP code (`code`) and the emailed code (`email_code`). The
+    email is verified either way."""
     usuario = _usuario_of(token)
     if usuario is None or not usuario.pendiente_activacion or not usuario.is_active:
         raise _invalid_token()
     backup_codes = None
-    if _awaits_totp(usuario) and otp.verify_totp(usuario, code):
-        usuario.otp_enabled = True
-        backup_codes = otp.issue_backup_codes(usuario)
-    elif email_codes.check_code(usuario, PropositoCodigo.ACTIVACION, code):
-        usuario.email_verificado = True
-    else:
-        auth_log.record_now("registro", False, usuario=usuario, detalle="codigo_invalido")
-        raise _invalid_code()
+    if _awaits_totp(usuario):
+        backup_codes = _confirm_with_totp(usuario, code, email_code)
+    elif not email_codes.check_code(usuario, PropositoCodigo.ACTIVACION, code):
+        raise _refused(usuario, "code")
+    usuario.email_verificado = True
     usuario.pendiente_activacion = False
     db.session.flush()
     answer = complete_login(usuario, "registro")

@@ -1,10 +1,10 @@
 """JWT pairs bound to a server-side session (SesionAuth) so that tokens can be revoked:
 logout, refresh-token reuse, password change and deactivation end sessions in the database,
-which every app instance sees."""
+which every app instance sees. A session lives at most SESSION_MAX_DAYS from its sign-in."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, request
 from flask_jwt_extended import create_access_token, create_refresh_token
@@ -30,11 +30,19 @@ def _user_agent() -> str | None:
     return agent[:255] if agent else None
 
 
+def session_deadline(created_at) -> datetime:
+    """The absolute end of a session opened at `created_at` (SESSION_MAX_DAYS later)."""
+    return created_at + timedelta(days=current_app.config["SESSION_MAX_DAYS"])
+
+
 def token_pair(usuario: Usuario, sesion: SesionAuth) -> dict:
-    """Mint an access and a refresh token for `sesion` and record the refresh token."""
+    """Mint an access and a refresh token for `sesion` and record the refresh token. Neither
+    outlives the session's absolute end (session_deadline)."""
     config = current_app.config
-    access_ttl = timedelta(minutes=config["JWT_ACCESS_MINUTES"])
-    refresh_ttl = timedelta(days=config["JWT_REFRESH_DAYS"])
+    now = utcnow()
+    left = session_deadline(sesion.created_at) - now
+    access_ttl = min(timedelta(minutes=config["JWT_ACCESS_MINUTES"]), left)
+    refresh_ttl = min(timedelta(days=config["JWT_REFRESH_DAYS"]), left)
     claims = _claims(usuario, sesion.id)
     refresh_jti = str(uuid.uuid4())
     access = create_access_token(identity=str(usuario.id), additional_claims=claims,
@@ -42,9 +50,9 @@ def token_pair(usuario: Usuario, sesion: SesionAuth) -> dict:
     refresh = create_refresh_token(identity=str(usuario.id),
                                    additional_claims={**claims, "jti": refresh_jti},
                                    expires_delta=refresh_ttl)
-    db.session.add(RefreshToken(jti=refresh_jti, sesion_id=sesion.id,
-                                expires_at=utcnow() + refresh_ttl))
-    sesion.expires_at = utcnow() + refresh_ttl
+    db.session.add(RefreshToken(jti=refresh_jti, sesion_id=sesion.id, expires_at=now + refresh_ttl))
+    sesion.expires_at = now + refresh_ttl
+    sesion.last_used_at = now
     return {
         "access_token": access,
         "refresh_token": refresh,
@@ -55,10 +63,12 @@ def token_pair(usuario: Usuario, sesion: SesionAuth) -> dict:
 
 def start_session(usuario: Usuario, ip: str | None = None) -> dict:
     """Open a new session for `usuario` and return its first token pair (caller commits)."""
+    now = utcnow()
     sesion = SesionAuth(
         id=str(uuid.uuid4()),
         usuario_id=usuario.id,
-        expires_at=utcnow() + timedelta(days=current_app.config["JWT_REFRESH_DAYS"]),
+        created_at=now,
+        expires_at=now + timedelta(days=current_app.config["JWT_REFRESH_DAYS"]),
         ip=ip,
         user_agent=_user_agent(),
     )
@@ -94,12 +104,22 @@ def revoke_user_sessions(usuario_id: int, reason: str, keep_sesion_id: str | Non
     db.session.execute(stmt)
 
 
-def session_is_active(sesion_id: str | None) -> bool:
-    """True when the session exists, is not revoked and has not expired."""
-    if not sesion_id:
-        return False
-    row = db.session.execute(
-        select(SesionAuth.revoked_at, SesionAuth.expires_at).where(SesionAuth.id == sesion_id)
-    ).first()
-    return row is not None and row.revoked_at is None and row.expires_at > utcnow()
+def live(stmt, now: datetime | None = None):
+    """`stmt` (over SesionAuth) restricted to live sessions: not revoked, not expired, and
+    younger than SESSION_MAX_DAYS (also for rows issued before a shorter setting)."""
+    now = now or utcnow()
+    oldest = now - timedelta(days=current_app.config["SESSION_MAX_DAYS"])
+    return stmt.where(SesionAuth.revoked_at.is_(None), SesionAuth.expires_at > now,
+                      SesionAuth.created_at > oldest)
 
+
+def session_is_active(sesion_id: str | None, usuario_id=None) -> bool:
+    """True when the session exists, is live (see `live`) and, when `usuario_id` is given
+    (the `sub` of a token), belongs to that user: a token naming another user's session is
+    worth nothing."""
+    if not sesion_id or not isinstance(sesion_id, str):
+        return False
+    owner = db.session.scalar(live(select(SesionAuth.usuario_id).where(SesionAuth.id == sesion_id)))
+    if owner is None:
+        return False
+    return usuario_id is None or str(owner) == str(usuario_id)

@@ -1,7 +1,8 @@
 """Turning two-factor authentication on and off for a signed-in user.
 
-Either change ends the user's other sessions (the current one stays, so the person making
-the change is not signed out) and is confirmed by email.
+Either change asks for the current password (a stolen access token alone must not turn 2FA on
+and lock the owner out), ends the user's other sessions (the current one stays, so the person
+making the change is not signed out) and is confirmed by email.
 """
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ from ...core.errors import BadRequest, Conflict
 from ...extensions import db
 from ..models import Usuario
 from . import otp
-from .login import notify_user
-from .passwords import verify_password
+from .login import notify_user, reauthenticate
 from .sessions import revoke_user_sessions
 
 
@@ -29,13 +29,15 @@ def setup(usuario: Usuario) -> dict:
     return otp.setup_payload(usuario, secret)
 
 
-def activate(usuario: Usuario, otp_code: str, sesion_id: str | None) -> dict:
-    """Turn 2FA on with the first code of the set-up secret; the backup codes are shown once."""
+def activate(usuario: Usuario, otp_code: str, password: str, sesion_id: str | None) -> dict:
+    """Turn 2FA on with the current password and the first code of the set-up secret; the
+    backup codes are shown once."""
     if usuario.otp_enabled:
         raise Conflict("La verificación en dos pasos ya está activa.", code="otp_ya_activo")
     if not usuario.otp_secret_enc:
         raise Conflict("Primero configure la verificación en dos pasos (/auth/otp/setup).",
                        code="otp_no_configurado")
+    reauthenticate(usuario, password)
     if not otp.verify_totp(usuario, otp_code):
         db.session.commit()
         raise _invalid_code()
@@ -49,12 +51,10 @@ def activate(usuario: Usuario, otp_code: str, sesion_id: str | None) -> dict:
 
 def disable(usuario: Usuario, password: str, otp_code: str | None, backup_code: str | None,
             sesion_id: str | None) -> dict:
-    """Turn 2FA off after the password and a TOTP or backup code."""
+    """Turn 2FA off after the current password (401 when wrong) and a TOTP or backup code."""
     if not usuario.otp_enabled:
         raise Conflict("La verificación en dos pasos no está activa.", code="otp_no_activo")
-    if not verify_password(usuario.password_hash, password):
-        raise BadRequest("La contraseña no es correcta.", code="password_incorrecta",
-                         details={"password": ["Contraseña incorrecta."]})
+    reauthenticate(usuario, password)
     if not otp.verify_second_factor(usuario, otp_code=otp_code, backup_code=backup_code):
         raise _invalid_code("otp_code" if otp_code else "backup_code")
     otp.clear(usuario)
