@@ -1,4 +1,5 @@
-# Quick start for Windows (PowerShell): venv, dependencies, database, seed data, dev server.
+# Quick start for Windows (PowerShell): venv, dependencies, database, seed data, the countries
+# and cities catalogue (built once, progress shown), dev server.
 # Embedded default: SQLite under instance\, eager Celery, local uploads, mail to instance\outbox\.
 $ErrorActionPreference = "Stop"
 Set-Location $PSScriptRoot
@@ -8,5 +9,6 @@ if (-not (Test-Path .venv)) { python -m venv .venv }
 $env:FLASK_APP = "wsgi"
 .\.venv\Scripts\flask.exe db upgrade
 .\.venv\Scripts\flask.exe seed
+.\.venv\Scripts\flask.exe location build --if-missing
 $port = if ($env:PORT) { $env:PORT } else { "5222" }
 .\.venv\Scripts\flask.exe run --host 127.0.0.1 --port $port

@@ -7,6 +7,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 from flask import Flask
 from werkzeug.exceptions import NotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import commands
 from .auditoria import panel as auditoria_panel
@@ -80,6 +81,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     configure_logging(app)
+    trust_proxies(app)
     register_extensions(app)
     register_model_hooks()
     register_blueprints(app)
@@ -87,6 +89,15 @@ def create_app(config: Config | str | None = None) -> Flask:
     register_hooks(app)
     commands.register(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind PROXY_FIX_X_FOR (etc.) proxies, take the client's address and scheme from their
+    X-Forwarded-* headers (per-IP limits, logs, HSTS); with none (the default) never."""
+    counts = {name: app.config.get(f"PROXY_FIX_{name.upper()}", 0)
+              for name in ("x_for", "x_proto", "x_host", "x_port", "x_prefix")}
+    if any(counts.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, **counts)
 
 
 def register_extensions(app: Flask) -> None:

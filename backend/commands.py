@@ -1,5 +1,6 @@
 """The `flask` commands: `seed` (idempotent starter data across domains: admin, demo company,
-catalogue, support types) here, and each domain's own commands, attached by `register`."""
+catalogue, support types) and `keys reencrypt` (secrets at rest moved to the current key)
+here, and each domain's own commands, attached by `register`."""
 from __future__ import annotations
 
 from datetime import date
@@ -7,15 +8,17 @@ from decimal import Decimal
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
-from sqlalchemy import select
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select, update
 
 from .catalogo.models import Plan, PlanServicio, Servicio
+from .core import crypto
 from .empresas import cli as empresas_cli
 from .empresas.models import Empresa, EstadoEmpresa
 from .extensions import db
 from .identity.models import Rol, Usuario
 from .identity.services.passwords import check_password_rule, hash_password
+from .licencia import cli as licencia_cli
 from .location import cli as location_cli
 from .soporte.models import Modalidad, SoporteTipo
 
@@ -116,7 +119,32 @@ def seed_command() -> None:
     )
 
 
+keys_group = AppGroup("keys", help="Keys of the data kept encrypted (DATA_ENCRYPTION_KEYS).")
+
+
+@keys_group.command("reencrypt")
+def reencrypt_command() -> None:
+    """Encrypt every stored TOTP secret again under the first DATA_ENCRYPTION_KEYS key, so an
+    older key can then be removed from the list. Secrets no configured key reads are counted
+    and left as they are."""
+    rows = db.session.execute(select(Usuario.id, Usuario.otp_secret_enc)
+                              .where(Usuario.otp_secret_enc.is_not(None))).all()
+    done = unreadable = 0
+    for usuario_id, token in rows:
+        new = crypto.reencrypt(token)
+        if new is None:
+            unreadable += 1
+            continue
+        # A bulk UPDATE: no audit row (the column is a secret, the user's data is unchanged).
+        db.session.execute(update(Usuario).where(Usuario.id == usuario_id)
+                           .values(otp_secret_enc=new).execution_options(synchronize_session=False))
+        done += 1
+    db.session.commit()
+    click.echo(f"{done} secretos cifrados de nuevo con la clave actual; {unreadable} ilegibles.")
+
+
 def register(app: Flask) -> None:
     """Attach every command of the project to `app.cli`."""
-    for command in (seed_command, *location_cli.commands, *empresas_cli.commands):
+    for command in (seed_command, keys_group, *location_cli.commands, *empresas_cli.commands,
+                    *licencia_cli.commands):
         app.cli.add_command(command)

@@ -9,12 +9,18 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote_plus
 
+from .core.secret_files import instance_secret
+
 ROOT_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = ROOT_DIR / "instance"
 
 MiB = 1024 * 1024
-DEV_SECRET_KEY = "dev-secret-key-change-me"
-DEV_JWT_SECRET_KEY = "dev-jwt-secret-change-me-0123456789"
+# Values that were once printed in this repository (code or .env.example): never used to sign
+# anything. Development replaces them by the instance secret; production refuses them.
+PUBLISHED_SECRETS = frozenset({
+    "dev-secret-key-change-me", "dev-jwt-secret-change-me-0123456789", "change-me",
+    "change-me-too-change-me-too-0123456789",
+})
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -36,6 +42,17 @@ def _int(name: str, default: int) -> int:
 
 def _list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in (_env(name, default) or "").split(",") if item.strip()]
+
+
+def _secret(name: str) -> str | None:
+    """A secret setting; a published value counts as unset."""
+    value = _env(name)
+    return None if value in PUBLISHED_SECRETS else value
+
+
+def _running_flask_cli() -> bool:
+    """True inside a `flask ...` command (Flask's CLI sets this before it loads the app)."""
+    return os.environ.get("FLASK_RUN_FROM_CLI") == "true"
 
 
 def database_url() -> str | None:
@@ -69,19 +86,37 @@ class Config:
     """
 
     APP_ENV = "development"
+    # Unset SECRET_KEY / JWT_SECRET_KEY: random ones made once under instance/ (see finalize).
+    INSTANCE_SECRETS = True
 
     def __init__(self) -> None:
         self.TESTING = False
-        self.SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
-        self.JWT_SECRET_KEY = _env("JWT_SECRET_KEY", DEV_JWT_SECRET_KEY)
+        self.SECRET_KEY = _secret("SECRET_KEY")
+        self.JWT_SECRET_KEY = _secret("JWT_SECRET_KEY")
+        # Keys of the data kept encrypted (TOTP secrets) and of stored code digests; the first
+        # one writes, every one reads (rotation). Empty: SECRET_KEY alone (see core.crypto).
+        self.DATA_ENCRYPTION_KEYS = _list("DATA_ENCRYPTION_KEYS")
+        self.DIGEST_KEYS = _list("DIGEST_KEYS")
         self.JWT_ACCESS_MINUTES = _int("JWT_ACCESS_MINUTES", 30)
         self.JWT_REFRESH_DAYS = _int("JWT_REFRESH_DAYS", 7)
+        # Absolute lifetime of a sign-in session: past it, refreshing fails and the user signs
+        # in again, however active the session was.
+        self.SESSION_MAX_DAYS = _int("SESSION_MAX_DAYS", 30)
         self.JWT_HEADER_TYPE = _env("JWT_HEADER_TYPE", "Bearer")
         self.JWT_TOKEN_LOCATION = ["headers"]
         self.JWT_ERROR_MESSAGE_KEY = "message"
 
         self.SQLALCHEMY_DATABASE_URI = database_url() or f"sqlite:///{INSTANCE_DIR / 'app.db'}"
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+        # Proxies in front of the app whose X-Forwarded-* headers are trusted (Werkzeug's
+        # ProxyFix): how many of each header to believe. 0 (default): none, the app is reached
+        # directly. X-Forwarded-Proto follows X-Forwarded-For unless set.
+        self.PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
+        self.PROXY_FIX_X_PROTO = _int("PROXY_FIX_X_PROTO", self.PROXY_FIX_X_FOR)
+        self.PROXY_FIX_X_HOST = _int("PROXY_FIX_X_HOST", 0)
+        self.PROXY_FIX_X_PORT = _int("PROXY_FIX_X_PORT", 0)
+        self.PROXY_FIX_X_PREFIX = _int("PROXY_FIX_X_PREFIX", 0)
 
         self.FRONTEND_ORIGINS = _list("FRONTEND_ORIGINS", "http://localhost:4200,http://127.0.0.1:4200")
         self.FRONTEND_DIST = _env("FRONTEND_DIST",
@@ -96,9 +131,18 @@ class Config:
         self.LICENSE_SIGNING_KEY = _env("LICENSE_SIGNING_KEY")
         self.LICENSE_SIGNING_KEY_PATH = _env("LICENSE_SIGNING_KEY_PATH",
                                              str(INSTANCE_DIR / "license_ed25519.pem"))
+        # Made on first use when missing: development and tests only (production needs
+        # `flask licence-key create` or LICENSE_SIGNING_KEY).
+        self.LICENSE_SIGNING_KEY_AUTOCREATE = True
+        # Public keys still published by GET /api/public-key during a rotation: PEM texts or
+        # paths of PEM files (public or private keys), comma separated.
+        self.LICENSE_PREVIOUS_PUBLIC_KEYS = _list("LICENSE_PREVIOUS_PUBLIC_KEYS")
         self.LICENSE_CACHE_SECONDS = _int("LICENSE_CACHE_SECONDS", 30)
 
         self.MAX_CONTENT_LENGTH = 50 * MiB
+        # A JSON body (any request to the API that is not a multipart upload) above this is 413
+        # before a byte of it is read; uploads keep MAX_CONTENT_LENGTH.
+        self.JSON_MAX_BYTES = _int("JSON_MAX_BYTES", 64 * 1024)
         self.UPLOAD_FOLDER = _env("UPLOAD_FOLDER", str(ROOT_DIR / "uploads"))
         self.STORAGE_BACKEND = _env("STORAGE_BACKEND", "local")
         self.S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")
@@ -168,6 +212,9 @@ class Config:
 
     def finalize(self) -> Config:
         """Derive the settings that depend on others (after subclasses adjusted them)."""
+        if self.INSTANCE_SECRETS:
+            self.SECRET_KEY = self.SECRET_KEY or instance_secret(INSTANCE_DIR / "secret_key")
+            self.JWT_SECRET_KEY = self.JWT_SECRET_KEY or instance_secret(INSTANCE_DIR / "jwt_secret_key")
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         broker = self.CELERY_BROKER_URL
         self.CELERY = {
@@ -205,23 +252,39 @@ class ProductionConfig(Config):
     """Refuses to start without real secrets and a real database (see `check`)."""
 
     APP_ENV = "production"
+    INSTANCE_SECRETS = False  # real secrets only, shared by every host
 
     def __init__(self) -> None:
         super().__init__()
         # Behind HTTPS in production: the panel cookie never travels in clear.
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+        self.LICENSE_SIGNING_KEY_AUTOCREATE = False
 
     def check(self) -> None:
         """Raise RuntimeError when a setting production needs is missing or left at a default."""
         problems = []
-        if self.SECRET_KEY == DEV_SECRET_KEY or len(self.SECRET_KEY) < 16:
+        if len(self.SECRET_KEY or "") < 16:
             problems.append("SECRET_KEY")
-        if self.JWT_SECRET_KEY == DEV_JWT_SECRET_KEY or len(self.JWT_SECRET_KEY) < 32:
+        if len(self.JWT_SECRET_KEY or "") < 32:
             problems.append("JWT_SECRET_KEY")
+        for name in ("DATA_ENCRYPTION_KEYS", "DIGEST_KEYS"):
+            if any(len(key) < 16 or key in PUBLISHED_SECRETS for key in getattr(self, name)):
+                problems.append(name)
         if not database_url():
             problems.append("DATABASE_URL")
+        # Serving (gunicorn, Celery) needs the key; the `flask` commands do not (they never
+        # sign), and `flask licence-key create` must run before it exists. In production a
+        # missing key is never made on first use (LICENSE_SIGNING_KEY_AUTOCREATE).
+        if not self.has_licence_key() and not _running_flask_cli():
+            problems.append("LICENSE_SIGNING_KEY (or a key file at LICENSE_SIGNING_KEY_PATH: "
+                            "flask --app wsgi licence-key create)")
         if problems:
             raise RuntimeError("production settings missing or unsafe: " + ", ".join(problems))
+
+    def has_licence_key(self) -> bool:
+        """LICENSE_SIGNING_KEY is set, or a key file exists at LICENSE_SIGNING_KEY_PATH."""
+        path = self.LICENSE_SIGNING_KEY_PATH
+        return bool(self.LICENSE_SIGNING_KEY) or bool(path and Path(path).is_file())
 
 
 CONFIGS = {"development": Config, "testing": TestingConfig, "production": ProductionConfig}

@@ -1,8 +1,17 @@
-"""Symmetric encryption of secrets kept at rest (the TOTP secret).
+"""Secrets kept at rest: symmetric encryption (the TOTP secret) and keyed digests (codes).
 
-Fernet (AES-128-CBC + HMAC-SHA256) with a key derived from SECRET_KEY through HKDF-SHA256,
-so the database alone never yields a usable secret. Rotating SECRET_KEY makes stored
-secrets unreadable: users then set up 2FA again.
+Both have keys of their own, so SECRET_KEY can change without losing what is stored, and both
+rotate: the first key of a list writes, every key of it reads.
+
+- Encryption: Fernet (AES-128-CBC + HMAC-SHA256) through MultiFernet. Each entry of
+  DATA_ENCRYPTION_KEYS is a secret string turned into a Fernet key by HKDF-SHA256; the first
+  encrypts, all decrypt (`reencrypt` moves a token to the first key).
+- Digests: HMAC-SHA256 (hex). The first entry of DIGEST_KEYS makes new digests; a stored
+  digest may have been made with any of them (`keyed_digests` lists the candidates).
+
+Where a list is not set it is SECRET_KEY alone, as before these settings existed: listing the
+current SECRET_KEY value last in a new list keeps everything stored under it readable.
+The database alone never yields a usable secret or a searchable code.
 """
 from __future__ import annotations
 
@@ -11,7 +20,7 @@ import hashlib
 import hmac
 from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
@@ -19,33 +28,64 @@ from flask import current_app
 _INFO = b"backend.otp-secret.v1"
 
 
-@lru_cache(maxsize=8)
-def _fernet_for(secret_key: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(secret_key.encode())
+@lru_cache(maxsize=32)
+def _fernet_for(secret: str) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(secret.encode())
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def _fernet() -> Fernet:
-    return _fernet_for(current_app.config["SECRET_KEY"])
+@lru_cache(maxsize=8)
+def _multi_fernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([_fernet_for(key) for key in keys])
+
+
+def _keys(setting: str) -> tuple[str, ...]:
+    """The keys of `setting` (first = current), else SECRET_KEY alone."""
+    config = current_app.config
+    return tuple(config.get(setting) or ()) or (config["SECRET_KEY"],)
+
+
+def _fernet() -> MultiFernet:
+    return _multi_fernet(_keys("DATA_ENCRYPTION_KEYS"))
+
+
+def _hmac(key: str, value: str) -> str:
+    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
 def keyed_digest(value: str) -> str:
-    """HMAC-SHA256 (hex) of `value` keyed with SECRET_KEY: for codes stored as hashes, so a
-    database dump alone cannot be searched or brute-forced for them."""
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+    """HMAC-SHA256 (hex) of `value` with the current digest key: for codes stored as hashes, so
+    a database dump alone cannot be searched or brute-forced for them."""
+    return _hmac(_keys("DIGEST_KEYS")[0], value)
+
+
+def keyed_digests(value: str) -> list[str]:
+    """The digest of `value` under every configured digest key, the current one first: a stored
+    digest matches `value` when it is one of these (look-ups during a key rotation)."""
+    return [_hmac(key, value) for key in _keys("DIGEST_KEYS")]
 
 
 def encrypt(plaintext: str) -> str:
-    """The Fernet token (ASCII) for `plaintext`."""
+    """The Fernet token (ASCII) for `plaintext`, under the current encryption key."""
     return _fernet().encrypt(plaintext.encode()).decode("ascii")
 
 
 def decrypt(token: str | None) -> str | None:
-    """The plaintext of `token`, or None when it is missing or cannot be decrypted."""
+    """The plaintext of `token` (made with any configured key), or None when it is missing or
+    cannot be decrypted."""
     if not token:
         return None
     try:
         return _fernet().decrypt(token.encode("ascii")).decode()
+    except (InvalidToken, ValueError):
+        return None
+
+
+def reencrypt(token: str | None) -> str | None:
+    """`token` encrypted again under the current key (None when it cannot be decrypted)."""
+    if not token:
+        return None
+    try:
+        return _fernet().rotate(token.encode("ascii")).decode("ascii")
     except (InvalidToken, ValueError):
         return None

@@ -1,10 +1,21 @@
 """Logging: a general log plus one file per category (auth, api, admin, soporte) under
-LOG_DIR, every line carrying the request id. Configured by the factory, never at import."""
+LOG_DIR, every line carrying the request id. Configured by the factory, never at import.
+
+Many processes (gunicorn workers, Celery) append to the same files: each record is one write
+to a file opened for appending, and no process rotates a file itself. Rotation is left to
+logrotate (or any tool that renames the file): a WatchedFileHandler notices the rename and
+opens a new file at the same path.
+
+A record is one line: control characters in its message (a request path with `%0a`, a user
+agent with an ANSI escape, anything else a client sent) are written escaped (`\\x0a`), and
+the lines of a traceback are indented, so no client can forge a line.
+"""
 from __future__ import annotations
 
 import logging
+import re
 import sys
-from logging.handlers import RotatingFileHandler
+from logging.handlers import WatchedFileHandler
 from pathlib import Path
 
 from flask import Flask, g, has_request_context
@@ -12,6 +23,41 @@ from flask import Flask, g, has_request_context
 CATEGORIES = ("auth", "api", "admin", "soporte")
 FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
 _MARK = "_backend_handler"
+
+# C0 controls (CR, LF, TAB, ESC...), DEL, C1 controls, and the Unicode line/paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_LINE_START = re.compile(r"\n(?=\S)")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def escape_control(text: str) -> str:
+    """`text` with every control character written as an escape (`\\x0a`, `\\x1b`, `\\u2028`)."""
+    return _CONTROL.sub(_escape, text)
+
+
+def _indented(block: str) -> str:
+    """A multi-line block (a traceback) made safe: controls escaped except the line breaks,
+    and every line after the first indented, so none looks like a record of its own."""
+    return _LINE_START.sub("\n  ", _CONTROL_BUT_NEWLINE.sub(_escape, block))
+
+
+class SafeFormatter(logging.Formatter):
+    """One line per record: the message's control characters escaped, tracebacks indented."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        record.message = escape_control(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei) -> str:  # noqa: N802 - logging's name
+        return _indented(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 - logging's name
+        return _indented(super().formatStack(stack_info))
 
 
 class RequestIdFilter(logging.Filter):
@@ -23,7 +69,7 @@ class RequestIdFilter(logging.Filter):
 
 
 def _handler(handler: logging.Handler, level: str) -> logging.Handler:
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(SafeFormatter(FORMAT))
     handler.addFilter(RequestIdFilter())
     handler.setLevel(level)
     setattr(handler, _MARK, True)
@@ -31,8 +77,8 @@ def _handler(handler: logging.Handler, level: str) -> logging.Handler:
 
 
 def _file(path: Path, level: str) -> logging.Handler:
-    return _handler(RotatingFileHandler(path, maxBytes=10 * 1024 * 1024, backupCount=5,
-                                        encoding="utf-8"), level)
+    # Appends, never rotates; reopens the path when logrotate has moved the file away.
+    return _handler(WatchedFileHandler(path, encoding="utf-8"), level)
 
 
 def configure_logging(app: Flask) -> None:

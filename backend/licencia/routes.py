@@ -23,8 +23,12 @@ from .schemas import (
 
 blp = Blueprint("licencia", __name__, url_prefix="/api", description="Licence API (SaaS instances)")
 
-SIGNED = {"X-Signature": {"description": "Base64 Ed25519 signature of the exact body bytes.",
-                          "schema": {"type": "string"}}}
+SIGNED = {
+    "X-Signature": {"description": "Base64 Ed25519 signature of the exact body bytes.",
+                    "schema": {"type": "string"}},
+    "X-Signature-Kid": {"description": "`kid` of the key that made X-Signature (GET /api/public-key).",
+                        "schema": {"type": "string"}},
+}
 
 
 def _nonce(body: dict | None, query: dict) -> str | None:
@@ -68,8 +72,11 @@ def suscripcion_activa(query: dict, nit: str):
     A per-company API key may only ask about its own company (403 `prohibido`).
     Answers are cached up to LICENSE_CACHE_SECONDS; any change to the company, its
     subscriptions or the catalogue invalidates them (a version key, in Redis when configured).
+    Every answer, 404 included, names the NIT asked about (`nit`, normalised), so a signed
+    answer cannot stand for another company: check `nit`, `ts` and your `nonce`.
     """
-    answer = licencia.licencia_para_clave(_nit(nit), empresa_id_of_key())
+    nit = _nit(nit)
+    answer = licencia.para_nit(licencia.licencia_para_clave(nit, empresa_id_of_key()), nit)
     return signing.signed_json(licencia.with_error_keys(answer, answer["codigo"]),
                                licencia.http_status(answer), query.get("nonce"))
 
@@ -82,8 +89,12 @@ def suscripcion_activa(query: dict, nit: str):
 @blp.response(200, LicenciaSchema, headers=SIGNED)
 @blp.alt_response(404, schema=LicenciaSchema, description="The user has no company (signed).")
 def verificar_licencia(data: dict, query: dict):
-    """The licence of the signed-in user's company (signed; `nonce` in body or query is echoed)."""
+    """The licence of the signed-in user's company (signed; `nonce` in body or query is echoed).
+
+    `nit` is that company's NIT, or null when the user has none (404).
+    """
     answer = licencia.licencia_por_empresa_id(current_usuario().empresa_id)
+    answer = licencia.para_nit(answer, answer["empresa"]["nit"] if answer["empresa"] else None)
     return signing.signed_json(licencia.with_error_keys(answer, answer["codigo"]),
                                licencia.http_status(answer), _nonce(data, query))
 
@@ -96,7 +107,10 @@ def verificar_licencia(data: dict, query: dict):
 @blp.response(200, ServiciosActivosSchema, headers=SIGNED)
 @blp.alt_response(404, schema=ServiciosActivosSchema, description="Unknown NIT (signed).")
 def verificar_servicios_activos(data: dict, query: dict):
-    """Whether each named service is granted by the plan of the company's valid subscription."""
+    """Whether each named service is granted by the plan of the company's valid subscription.
+
+    `nit` (normalised) is in every answer, 404 included.
+    """
     answer = licencia.licencia_para_clave(data["nit"], empresa_id_of_key())
     body = {"nit": data["nit"], "codigo": answer["codigo"],
             "servicios": licencia.servicios_activos(answer, data["servicios"])}
@@ -107,5 +121,10 @@ def verificar_servicios_activos(data: dict, query: dict):
 @blp.route("/public-key", methods=["GET"])
 @blp.response(200, PublicKeySchema)
 def public_key():
-    """The Ed25519 public key that verifies `X-Signature` of the licence answers."""
+    """The Ed25519 public keys that verify `X-Signature` of the licence answers.
+
+    `kid` and `public_key_pem` are the current key; `keys` lists every published key (the
+    current one with `actual: true`, then earlier ones kept during a rotation): verify an
+    answer with the key whose `kid` is its `X-Signature-Kid`.
+    """
     return signing.public_key_info()

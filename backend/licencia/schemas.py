@@ -69,6 +69,12 @@ class LicenciaSchema(BaseSchema):
 
     activa = fields.Boolean()
     codigo = fields.String(metadata={"enum": CODIGOS})
+    nit = fields.String(allow_none=True, metadata={
+        "description": "The NIT this answer is for, in every answer (404 included): the NIT asked "
+                       "about, or for `/api/verificar-licencia` the caller's company's NIT (null "
+                       "when the caller has none). Check it, with `ts` and your `nonce`, so an "
+                       "answer signed for another NIT or another request is refused.",
+        "example": "900123456-7"})
     empresa = fields.Nested(EmpresaLicenciaSchema, allow_none=True)
     suscripcion = fields.Nested(SuscripcionLicenciaSchema, allow_none=True)
     servicios = fields.List(fields.Nested(ServicioLicenciaSchema),
@@ -87,7 +93,7 @@ class EstadoServicioSchema(BaseSchema):
 class ServiciosActivosSchema(BaseSchema):
     """A signed answer: each requested service name with `{activo, cantidad}`."""
 
-    nit = fields.String()
+    nit = fields.String(metadata={"description": "The NIT asked about (normalised), in every answer."})
     codigo = fields.String(metadata={"enum": CODIGOS, "description": "The licence code behind it."})
     servicios = fields.Dict(keys=fields.String(), values=fields.Nested(EstadoServicioSchema))
     ts = fields.String()
@@ -96,7 +102,20 @@ class ServiciosActivosSchema(BaseSchema):
     message = fields.String(metadata={"description": "Only with 404."})
 
 
-class PublicKeySchema(BaseSchema):
-    algoritmo = fields.String(metadata={"example": "Ed25519"})
-    kid = fields.String(metadata={"description": "First 16 hex of SHA-256 of the public key DER."})
+class PublishedKeySchema(BaseSchema):
+    kid = fields.String(metadata={"description": "First 16 hex of SHA-256 of the public key DER; "
+                                                 "answers name theirs in `X-Signature-Kid`."})
     public_key_pem = fields.String()
+    actual = fields.Boolean(metadata={"description": "True for the key that signs now."})
+
+
+class PublicKeySchema(BaseSchema):
+    """The current key (`kid`, `public_key_pem`) and every published key (`keys`)."""
+
+    algoritmo = fields.String(metadata={"example": "Ed25519"})
+    kid = fields.String(metadata={"description": "The current key: first 16 hex of SHA-256 of "
+                                                 "the public key DER."})
+    public_key_pem = fields.String(metadata={"description": "The current key (PEM)."})
+    keys = fields.List(fields.Nested(PublishedKeySchema), metadata={
+        "description": "Every published key, the current one first (`actual: true`); during a "
+                       "rotation also the earlier ones (LICENSE_PREVIOUS_PUBLIC_KEYS)."})

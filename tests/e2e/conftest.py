@@ -240,6 +240,8 @@ def live(tmp_path_factory, mailbox):
         _run(["flask", "--app", "wsgi", "db", "upgrade"], env)
         assert database_exists(), f"`flask db upgrade` did not create {database_url}"
         assert "admin creado" in _run(["flask", "--app", "wsgi", "seed"], env)
+        # Production refuses to serve without the licence signing key: made once, as a deploy step.
+        assert "Clave de firma creada" in _run(["flask", "--app", "wsgi", "licence-key", "create"], env)
         stderr_path, access_log = tmp / "gunicorn.stderr", tmp / "access.log"
         with open(stderr_path, "wb") as stderr:
             server = subprocess.Popen(

@@ -91,7 +91,7 @@ def test_valida_body_exact(client, make_empresa, make_suscripcion, plan, global_
     body = client.get("/api/suscripcion-activa/900111222-3", headers=global_headers).get_json()
     body.pop("ts")
     assert body == {
-        "activa": True, "codigo": "VALIDA",
+        "activa": True, "codigo": "VALIDA", "nit": "900111222-3",
         "empresa": {"id": empresa.id, "nit": "900111222-3", "nombre": "ACME", "estado": "activa"},
         "suscripcion": {"id": sus.id, "plan": {"id": plan.id, "nombre": "Pro"}, "periodo": "anual",
                         "fecha_inicio": _day(-1).isoformat(), "fecha_fin": _day(363).isoformat(),
@@ -182,7 +182,9 @@ def test_public_key(client, app):
     response = client.get("/api/public-key")
     assert response.status_code == 200
     body = response.get_json()
-    assert body["algoritmo"] == "Ed25519" and set(body) == {"algoritmo", "kid", "public_key_pem"}
+    assert body["algoritmo"] == "Ed25519"
+    assert set(body) == {"algoritmo", "kid", "public_key_pem", "keys"}
+    assert body["keys"] == [{"kid": body["kid"], "public_key_pem": body["public_key_pem"], "actual": True}]
     key = serialization.load_pem_public_key(body["public_key_pem"].encode())
     der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     assert body["kid"] == hashlib.sha256(der).hexdigest()[:16]

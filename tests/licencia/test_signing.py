@@ -63,7 +63,7 @@ def test_filesystem_without_hard_links(tmp_path, monkeypatch):
     def no_links(*_args):
         raise PermissionError("hard links not supported")
 
-    monkeypatch.setattr(signing.os, "link", no_links)
+    monkeypatch.setattr(os, "link", no_links)
     path = tmp_path / "nolink.pem"
     signer = signing._load(path)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
