@@ -170,6 +170,9 @@ class Config:
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True
+        # While the limiter's storage (Redis) is unreachable, count in this process's memory
+        # (logged; Redis is tried again after 1, 2, 4... seconds) instead of failing requests.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
         # Limit strings (Flask-Limiter syntax, `;` between several); policy in identity/services/throttle.py.
         self.AUTH_RATE_IP = _env("AUTH_RATE_IP", "20/minute;300/hour")
         self.AUTH_RATE_ACCOUNT_IP_FAILURES = _env("AUTH_RATE_ACCOUNT_IP_FAILURES", "10/15 minutes")

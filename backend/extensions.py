@@ -2,12 +2,13 @@
 from flask_babel import Babel
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .core.ratelimit import FallbackLimiter
 
 # Named constraints keep Alembic migrations deterministic and SQLite batch mode working.
 NAMING_CONVENTION = {
@@ -27,5 +28,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 jwt = JWTManager()
 cors = CORS()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+limiter = FallbackLimiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 babel = Babel()

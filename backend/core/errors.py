@@ -1,15 +1,23 @@
 """The one JSON error envelope of CONTRACT.md, for every error the app can produce."""
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from flask import Flask, jsonify, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
 
 log = logging.getLogger("backend.errors")
+
+# MySQL/MariaDB client errors that mean the server cannot be reached or the connection was lost:
+# 2002/2003 cannot connect (socket, TCP), 2005 unknown host, 2006 server gone away, 2013 lost
+# during a query, 2055 lost at a system error, 4031 dropped by the server for inactivity.
+DB_CONNECTION_ERROR_CODES = frozenset({2002, 2003, 2005, 2006, 2013, 2055, 4031})
+# Seconds a client is told to wait (Retry-After) while the database is unreachable.
+DB_RETRY_AFTER_SECONDS = 5
 
 # Generic machine codes per status (CONTRACT.md "Conventions").
 GENERIC_CODES = {
@@ -174,6 +182,32 @@ def handle_integrity_error(exc: IntegrityError):
     return error_response(409, "conflicto", "El registro entra en conflicto con datos existentes.")
 
 
+def database_error_code(exc: DBAPIError):
+    """The driver's numeric error code of `exc` (MySQL's first argument), else None."""
+    args = getattr(exc.orig, "args", ()) or ()
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def is_database_unreachable(exc: DBAPIError) -> bool:
+    """Whether `exc` means no connection to the database (cannot connect, or the connection was
+    lost), as opposed to an error of the statement itself (a lock wait, a deadlock, bad SQL)."""
+    return bool(exc.connection_invalidated) or database_error_code(exc) in DB_CONNECTION_ERROR_CODES
+
+
+def handle_database_error(exc: DBAPIError):
+    """The database is unreachable: 503 with Retry-After, logged once at WARNING without the
+    statement or its parameters; any other database error is an unexpected one (500). Nothing
+    is remembered: the next request tries again (pool_pre_ping replaces dead connections)."""
+    if not is_database_unreachable(exc):
+        return handle_unexpected(exc)
+    with contextlib.suppress(SQLAlchemyError):  # the connection is gone; discarded at teardown
+        db.session.rollback()
+    log.warning("database unreachable on %s %s: %s %s", request.method, request.path,
+                type(exc.orig).__name__, database_error_code(exc) or "")
+    return error_response(503, message="La base de datos no está disponible; intente más tarde.",
+                          headers={"Retry-After": str(DB_RETRY_AFTER_SECONDS)})
+
+
 def handle_unexpected(exc: Exception):
     """Unhandled exception: rolled back, logged with traceback, 500 without internals."""
     if isinstance(exc, HTTPException):
@@ -188,4 +222,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)

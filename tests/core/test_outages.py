@@ -1,0 +1,104 @@
+"""Outages of what the app depends on: with the database unreachable every request that needs it
+answers 503 `no_disponible` with Retry-After (never a 500, never a hang); with the rate limiter's
+Redis gone the limits are counted in memory and requests keep working."""
+from __future__ import annotations
+
+import logging
+import time
+
+import pymysql
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from backend import create_app
+from backend.core.errors import handle_database_error
+from backend.extensions import db, limiter
+from tests.conftest import PASSWORD, assert_error, assert_throttled, make_config
+
+# Nobody listens on port 1: connections are refused at once (connect_timeout bounds the rest).
+DEAD_DATABASE = "mysql+pymysql://nobody@127.0.0.1:1/nothing?charset=utf8mb4&connect_timeout=2"
+DEAD_REDIS = "redis://127.0.0.1:1/0"
+LOGIN = {"email": "nadie@example.com", "password": "Incorrecta#1"}
+
+
+@pytest.fixture
+def restore_limiter(app):
+    """The limiter is one object for every app: give it back to the session app afterwards."""
+    yield
+    limiter.init_app(app)
+
+
+@pytest.fixture
+def no_database(restore_limiter):
+    return create_app(make_config(SQLALCHEMY_DATABASE_URI=DEAD_DATABASE)).test_client()
+
+
+def _dead_redis_app(app, **settings):
+    other = create_app(make_config(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                                   RATELIMIT_STORAGE_URI=DEAD_REDIS, **settings))
+    with other.app_context():
+        if db.engine.dialect.name == "sqlite":
+            db.create_all()  # in-memory SQLite is per engine
+    return other
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), [
+    ("get", "/public/planes", {}),
+    ("post", "/auth/login", {"json": LOGIN}),
+    ("get", "/api/suscripcion-activa/900123456-7", {"headers": {"X-API-Key": "test-global-api-key"}}),
+    ("get", "/api/planes", {"headers": {"X-API-Key": "test-global-api-key"}}),
+])
+def test_database_unreachable_is_503_with_retry_after(no_database, caplog, method, path, kwargs):
+    with caplog.at_level(logging.INFO, logger="backend"):
+        started = time.monotonic()
+        response = getattr(no_database, method)(path, **kwargs)
+        elapsed = time.monotonic() - started
+    assert elapsed < 10, elapsed
+    assert_error(response, 503, "no_disponible")
+    assert 0 < int(response.headers["Retry-After"]) <= 60
+    warnings = [r for r in caplog.records if r.name == "backend.errors"]
+    assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING, warnings
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    logged = caplog.text + "".join(str(r.exc_info) for r in caplog.records)
+    assert "SELECT" not in logged and "[SQL" not in logged and "parameters" not in logged
+
+
+def test_database_keeps_being_tried_on_every_request(no_database):
+    """Nothing is remembered between requests: each one tries the database again."""
+    for _ in range(3):
+        assert_error(no_database.get("/public/planes"), 503, "no_disponible")
+
+
+@pytest.mark.parametrize("orig", [
+    pymysql.err.OperationalError(1205, "Lock wait timeout exceeded; try restarting transaction"),
+    pymysql.err.OperationalError(1213, "Deadlock found when trying to get lock"),
+])
+def test_other_database_errors_stay_500(app, orig):
+    """A lost lock race (core.persistence.retry_on_lock_conflict gave up) is not an outage."""
+    with app.test_request_context("/x"):
+        response = handle_database_error(OperationalError("UPDATE t SET a=1", {}, orig))
+    assert response.status_code == 500
+    assert response.get_json()["error"] == "error_interno"
+    assert "Retry-After" not in response.headers
+
+
+def test_limiter_redis_down_sign_in_and_forgot_keep_working(app, make_usuario, caplog, restore_limiter):
+    other = _dead_redis_app(app)
+    with other.app_context():
+        make_usuario(email="vive@example.com")
+    client = other.test_client()
+    with caplog.at_level(logging.WARNING, logger="backend"):
+        assert_error(client.post("/auth/login", json=LOGIN), 401, "credenciales_invalidas")
+        ok = client.post("/auth/login", json={"email": "vive@example.com", "password": PASSWORD})
+        assert ok.status_code == 200, ok.get_json()
+        forgot = client.post("/auth/password/forgot", json={"email": "vive@example.com"})
+        assert forgot.status_code == 202, forgot.get_json()
+    outage = [r for r in caplog.records if r.name == "backend.ratelimit"]
+    assert outage and "in-memory" in outage[0].getMessage()
+
+
+def test_limiter_redis_down_still_throttles_from_memory(app, restore_limiter):
+    client = _dead_redis_app(app, AUTH_RATE_IP="2/minute").test_client()
+    statuses = [client.post("/auth/login", json=LOGIN).status_code for _ in range(2)]
+    assert statuses == [401, 401]
+    assert_throttled(client.post("/auth/login", json=LOGIN))
