@@ -5,42 +5,26 @@ still active staff. The cookie opens only the panel (the JSON API reads bearer t
 and a bearer token never opens the panel."""
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from flask import current_app, request, session
 
 from ..core import audit
-from ..core.models import utcnow
 from ..extensions import db
 from .models import SesionAuth, Usuario
-from .services import access_log
-from .services.sessions import revoke_session, session_is_active
+from .services.login import record_sign_in
+from .services.sessions import open_session, revoke_session, session_is_active
 
 PANEL_SID = "panel_sid"
-CHALLENGE = "panel_challenge"
 
 
 def start(usuario: Usuario, how: str) -> None:
     """Open a panel session for `usuario` (after the password and, with 2FA, the second step)."""
-    hours = current_app.config["PANEL_SESSION_HOURS"]
-    now = utcnow()
-    sesion = SesionAuth(id=str(uuid.uuid4()), usuario_id=usuario.id, created_at=now, last_used_at=now,
-                        expires_at=now + timedelta(hours=hours), ip=access_log.client_ip(),
-                        user_agent=_user_agent())
-    db.session.add(sesion)
-    usuario.last_login_at = utcnow()
-    usuario.last_login_ip = sesion.ip
-    access_log.record(access_log.LOGIN, True, usuario=usuario, detalle=f"panel:{how}")
-    db.session.commit()
+    sesion = open_session(usuario, timedelta(hours=current_app.config["PANEL_SESSION_HOURS"]))
+    record_sign_in(usuario, f"panel:{how}")
     session.clear()  # a new session id after sign-in: no fixation
     session.permanent = True
     session[PANEL_SID] = sesion.id
-
-
-def _user_agent() -> str | None:
-    agent = request.headers.get("User-Agent")
-    return agent[:255] if agent else None
 
 
 _MEMO = "backend.panel.staff"  # per request: the WSGI environ, which unlike `g` never outlives it

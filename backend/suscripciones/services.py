@@ -25,7 +25,7 @@ from ..core import persistence
 from ..core.errors import Conflict, NotFound, ValidationFailed
 from ..core.models import utc_today
 from ..core.pagination import paginate
-from ..core.persistence import get_or_404
+from ..core.persistence import get_or_404, where_given
 from ..empresas.models import Empresa
 from ..extensions import db
 from ..identity.models import Usuario
@@ -67,13 +67,8 @@ def precio_con_descuento(plan: Plan, periodo: Periodo, porcentaje: Decimal) -> D
 
 def listar(empresa_id: int | None = None, estado: EstadoSuscripcion | None = None,
            plan_id: int | None = None, page: int = 1, per_page: int = 20) -> dict:
-    stmt = select(Suscripcion).options(CON_PLAN).order_by(Suscripcion.id)
-    if empresa_id is not None:
-        stmt = stmt.where(Suscripcion.empresa_id == empresa_id)
-    if estado is not None:
-        stmt = stmt.where(Suscripcion.estado == estado)
-    if plan_id is not None:
-        stmt = stmt.where(Suscripcion.plan_id == plan_id)
+    stmt = where_given(select(Suscripcion).options(CON_PLAN).order_by(Suscripcion.id), {
+        Suscripcion.empresa_id: empresa_id, Suscripcion.estado: estado, Suscripcion.plan_id: plan_id})
     return paginate(stmt, page, per_page)
 
 

@@ -25,10 +25,15 @@ def client_ip() -> str | None:
     return request.remote_addr if has_request_context() else None
 
 
+def user_agent() -> str | None:
+    """The caller's User-Agent, cut to the 255 characters the tables keep."""
+    agent = request.headers.get("User-Agent") if has_request_context() else None
+    return agent[:255] if agent else None
+
+
 def record(tipo: str, exitoso: bool, usuario: Usuario | None = None, email: str | None = None,
            detalle: str | None = None) -> LogAcceso:
     """Add one row to the session (the caller commits)."""
-    agent = request.headers.get("User-Agent") if has_request_context() else None
     row = LogAcceso(
         tipo=tipo,
         exitoso=exitoso,
@@ -36,7 +41,7 @@ def record(tipo: str, exitoso: bool, usuario: Usuario | None = None, email: str 
         empresa_id=usuario.empresa_id if usuario else None,
         email=(usuario.email if usuario else email or None),
         ip=client_ip(),
-        user_agent=agent[:255] if agent else None,
+        user_agent=user_agent(),
         detalle=detalle[:255] if detalle else None,
     )
     db.session.add(row)

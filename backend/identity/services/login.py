@@ -56,9 +56,17 @@ def check_account_usable(usuario: Usuario, tipo: str = auth_log.LOGIN) -> None:
 
 def complete_login(usuario: Usuario, how: str) -> dict:
     """Issue the token pair of a finished sign-in, log it and warn about a new IP (commits)."""
+    pair = start_session(usuario)
+    record_sign_in(usuario, how)
+    return {**pair, "usuario": usuario}
+
+
+def record_sign_in(usuario: Usuario, how: str) -> None:
+    """What every finished sign-in leaves once its session is open (API and staff panel): the
+    last sign-in time and address, the access-log row (`detalle` says how), the commit, and a
+    notice when the address is new for the account."""
     ip = auth_log.client_ip()
     new_ip = auth_log.is_new_ip(usuario, ip)
-    pair = start_session(usuario, ip)
     usuario.last_login_at = utcnow()
     usuario.last_login_ip = ip
     auth_log.record(auth_log.LOGIN, True, usuario=usuario, detalle=how)
@@ -66,7 +74,6 @@ def complete_login(usuario: Usuario, how: str) -> dict:
     if new_ip:
         notify_user(usuario, "nuevo_inicio_sesion", ip=ip,
                     fecha=usuario.last_login_at.strftime("%Y-%m-%d %H:%M UTC"))
-    return {**pair, "usuario": usuario}
 
 
 def login(email: str, password: str) -> tuple[dict, int]:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from flask import current_app, request
+from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import select, update
 
 from ...core.models import utcnow
 from ...extensions import db
 from ..models import DesafioLogin, RefreshToken, SesionAuth, Usuario
+from . import access_log
 
 
 def _claims(usuario: Usuario, sesion_id: str) -> dict:
@@ -23,11 +24,6 @@ def _claims(usuario: Usuario, sesion_id: str) -> dict:
         "otp_enabled": bool(usuario.otp_enabled),
         "sid": sesion_id,
     }
-
-
-def _user_agent() -> str | None:
-    agent = request.headers.get("User-Agent") if request else None
-    return agent[:255] if agent else None
 
 
 def session_deadline(created_at) -> datetime:
@@ -61,19 +57,22 @@ def token_pair(usuario: Usuario, sesion: SesionAuth) -> dict:
     }
 
 
-def start_session(usuario: Usuario, ip: str | None = None) -> dict:
-    """Open a new session for `usuario` and return its first token pair (caller commits)."""
+def open_session(usuario: Usuario, lifetime: timedelta) -> SesionAuth:
+    """A new session row of `usuario` from the caller's address and browser, ending after
+    `lifetime` unless renewed (caller commits). The API's token pairs and the staff panel's
+    cookie both name one."""
     now = utcnow()
-    sesion = SesionAuth(
-        id=str(uuid.uuid4()),
-        usuario_id=usuario.id,
-        created_at=now,
-        expires_at=now + timedelta(days=current_app.config["JWT_REFRESH_DAYS"]),
-        ip=ip,
-        user_agent=_user_agent(),
-    )
+    sesion = SesionAuth(id=str(uuid.uuid4()), usuario_id=usuario.id, created_at=now,
+                        last_used_at=now, expires_at=now + lifetime,
+                        ip=access_log.client_ip(), user_agent=access_log.user_agent())
     db.session.add(sesion)
     db.session.flush()
+    return sesion
+
+
+def start_session(usuario: Usuario) -> dict:
+    """Open a new session for `usuario` and return its first token pair (caller commits)."""
+    sesion = open_session(usuario, timedelta(days=current_app.config["JWT_REFRESH_DAYS"]))
     return token_pair(usuario, sesion)
 
 

@@ -73,7 +73,7 @@ class EstadoDeHoy(Igual):
     the same condition as the API's filter."""
 
     def apply(self, query, value, alias=None):
-        return query.filter(suscripciones._filtro_estado(value))
+        return query.filter(suscripciones.filtro_estado(value))
 
 
 def _estado_soporte(_view, _context, model, _name) -> str:

@@ -11,7 +11,7 @@ from ...core import persistence
 from ...core.errors import Conflict, ValidationFailed
 from ...core.models import utcnow
 from ...core.pagination import paginate
-from ...core.persistence import get_or_404
+from ...core.persistence import get_or_404, where_given
 from ...extensions import db
 from ...identity.models import Usuario
 from ..models import EstadoPago, EstadoSoporte, SoportePago, SoporteSuscripcion
@@ -20,11 +20,8 @@ from ..models import EstadoPago, EstadoSoporte, SoportePago, SoporteSuscripcion
 def listar(soporte_suscripcion_id: int | None = None, estado: EstadoPago | None = None,
            page: int = 1, per_page: int = 20) -> dict:
     """A page of payments, newest first."""
-    stmt = select(SoportePago).order_by(SoportePago.id.desc())
-    if soporte_suscripcion_id is not None:
-        stmt = stmt.where(SoportePago.soporte_suscripcion_id == soporte_suscripcion_id)
-    if estado is not None:
-        stmt = stmt.where(SoportePago.estado == estado)
+    stmt = where_given(select(SoportePago).order_by(SoportePago.id.desc()), {
+        SoportePago.soporte_suscripcion_id: soporte_suscripcion_id, SoportePago.estado: estado})
     return paginate(stmt, page, per_page)
 
 

@@ -17,7 +17,7 @@ from ...core import persistence
 from ...core.errors import Conflict, ValidationFailed
 from ...core.models import utc_today
 from ...core.pagination import paginate
-from ...core.persistence import get_or_404, retry_on_lock_conflict
+from ...core.persistence import get_or_404, retry_on_lock_conflict, where_given
 from ...empresas.models import Empresa
 from ...extensions import db
 from ...identity.models import Usuario
@@ -36,7 +36,7 @@ def fin_por_defecto(tipo: SoporteTipo, inicio: date) -> date:
     return fin_de_periodo(inicio, periodo)
 
 
-def _filtro_estado(estado: EstadoSoporte):
+def filtro_estado(estado: EstadoSoporte):
     """The SQL condition for a state as read today (`activo` past its end reads `vencido`)."""
     hoy = utc_today()
     if estado == VENCIDO:
@@ -50,13 +50,10 @@ def _filtro_estado(estado: EstadoSoporte):
 def listar(empresa_id: int | None = None, estado: EstadoSoporte | None = None,
            soporte_tipo_id: int | None = None, page: int = 1, per_page: int = 20) -> dict:
     """A page of support subscriptions, newest first."""
-    stmt = select(SoporteSuscripcion).order_by(SoporteSuscripcion.id.desc())
-    if empresa_id is not None:
-        stmt = stmt.where(SoporteSuscripcion.empresa_id == empresa_id)
+    stmt = where_given(select(SoporteSuscripcion).order_by(SoporteSuscripcion.id.desc()), {
+        SoporteSuscripcion.empresa_id: empresa_id, SoporteSuscripcion.soporte_tipo_id: soporte_tipo_id})
     if estado is not None:
-        stmt = stmt.where(_filtro_estado(estado))
-    if soporte_tipo_id is not None:
-        stmt = stmt.where(SoporteSuscripcion.soporte_tipo_id == soporte_tipo_id)
+        stmt = stmt.where(filtro_estado(estado))
     return paginate(stmt, page, per_page)
 
 
