@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import redis
 from celery import current_app as current_celery_app
 
@@ -96,3 +97,21 @@ def running_worker(app, smtp_port: int, tmp_path: Path, broker: str, queue: str,
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+def fixtures(db: int, prefix: str):
+    """The `celery_over_redis` and `worker` fixtures of a test module: its own Redis database
+    `db` and a queue named after `prefix` (assign both names in the module)."""
+    broker, queue = broker_url(db), queue_name(prefix)
+
+    @pytest.fixture
+    def celery_over_redis(app):
+        with publishing_to_redis(app, broker, queue):
+            yield
+
+    @pytest.fixture
+    def worker(smtp_sink, tmp_path, app):
+        with running_worker(app, smtp_sink.port, tmp_path, broker, queue, prefix) as process:
+            yield process
+
+    return celery_over_redis, worker

@@ -8,21 +8,7 @@ from tests import celery_worker
 from tests.conftest import PASSWORD
 from tests.identity.conftest import post
 
-BROKER_URL = celery_worker.broker_url(11)
-QUEUE = celery_worker.queue_name("auth-tests")
-
-
-@pytest.fixture
-def celery_over_redis(app):
-    with celery_worker.publishing_to_redis(app, BROKER_URL, QUEUE):
-        yield
-
-
-@pytest.fixture
-def worker(smtp_sink, tmp_path, app):
-    with celery_worker.running_worker(app, smtp_sink.port, tmp_path, BROKER_URL, QUEUE,
-                                      "auth-tests") as process:
-        yield process
+celery_over_redis, worker = celery_worker.fixtures(11, "auth-tests")
 
 
 @pytest.mark.integration

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
 
@@ -23,6 +24,25 @@ def page_token(client, url: str) -> str:
     response = client.get(url, follow_redirects=True)
     assert response.status_code == 200, (url, response.status_code)
     return csrf_token(response.get_data(as_text=True))
+
+
+def submit(client, url: str, data: dict, **kwargs):
+    """Fill the form at `url` as a browser would: its CSRF token, then POST."""
+    return client.post(url, data={**data, "csrf_token": page_token(client, url)}, **kwargs)
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def count_rows(db, model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def fresh(db, model, ident):
+    """The row as the database has it now (nothing cached in the session)."""
+    db.session.expire_all()
+    return db.session.get(model, ident)
 
 
 @pytest.fixture

@@ -6,33 +6,23 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from backend.empresas.api_keys import find_active_key, hash_key
 from backend.empresas.models import ApiKey, Empresa, EstadoEmpresa
-from tests.panel.conftest import csrf_token, page_token
+from tests.panel.conftest import count_rows, csrf_token, fresh, page_token, submit, text_of
 
 KEY_RE = re.compile(r"sk_[0-9a-f]{8}_[A-Za-z0-9_-]{43}")
 FORM = {"nit": "", "nombre": "", "contacto": "", "email": "", "telefono": "", "direccion": "",
         "ciudad": "", "pais": ""}
 
 
-def _count(db, model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
-def _fresh(db, model, ident):
-    db.session.expire_all()
-    return db.session.get(model, ident)
 
 
-def _text(response) -> str:
-    return response.get_data(as_text=True)
 
 
-def _submit(client, url: str, data: dict, **kwargs):
-    """Fill the form at `url` as a browser would: its CSRF token, then POST."""
-    return client.post(url, data={**data, "csrf_token": page_token(client, url)}, **kwargs)
 
 
 # ---------------------------------------------------------------- list, search, filter, CSV
@@ -42,23 +32,23 @@ def test_list_search_filter_and_sort(admin_panel, make_empresa):
     make_empresa(nombre="Beta Ltda", nit="800555444-1")
     make_empresa(nombre="Gamma Inactiva", nit="811000111-2", estado=EstadoEmpresa.INACTIVA)
 
-    html = _text(admin_panel.get("/panel/empresas/"))
+    html = text_of(admin_panel.get("/panel/empresas/"))
     assert all(nombre in html for nombre in ("Acme SAS", "Beta Ltda", "Gamma Inactiva"))
     assert "Desactivar" in html and "Activar" in html
 
-    html = _text(admin_panel.get("/panel/empresas/?search=acme"))
+    html = text_of(admin_panel.get("/panel/empresas/?search=acme"))
     assert "Acme SAS" in html and "Beta Ltda" not in html
-    html = _text(admin_panel.get("/panel/empresas/?search=800555"))  # part of the NIT
+    html = text_of(admin_panel.get("/panel/empresas/?search=800555"))  # part of the NIT
     assert "Beta Ltda" in html and "Acme SAS" not in html
 
-    html = _text(admin_panel.get("/panel/empresas/?flt0_estado_equals=inactiva"))
+    html = text_of(admin_panel.get("/panel/empresas/?flt0_estado_equals=inactiva"))
     assert "Gamma Inactiva" in html and "Acme SAS" not in html and "Beta Ltda" not in html
 
     response = admin_panel.get("/panel/empresas/?flt0_estado_equals=borrada")  # not a state: ignored
     assert response.status_code == 200
-    assert "Gamma Inactiva" in _text(response) and "Acme SAS" in _text(response)
+    assert "Gamma Inactiva" in text_of(response) and "Acme SAS" in text_of(response)
 
-    html = _text(admin_panel.get("/panel/empresas/?sort=0&desc=1"))  # by NIT, descending
+    html = text_of(admin_panel.get("/panel/empresas/?sort=0&desc=1"))  # by NIT, descending
     assert html.index("900123456-7") < html.index("811000111-2") < html.index("800555444-1")
 
 
@@ -68,7 +58,7 @@ def test_csv_export(admin_panel, make_empresa):
 
     response = admin_panel.get("/panel/empresas/export/csv/?flt0_estado_equals=activa")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    lines = _text(response).strip().splitlines()
+    lines = text_of(response).strip().splitlines()
     assert lines[0].startswith("Id,NIT,Nombre,Contacto,Correo")
     assert len(lines) == 2 and "900123456-7,Acme SAS" in lines[1] and "info@acme.co" in lines[1]
 
@@ -76,7 +66,7 @@ def test_csv_export(admin_panel, make_empresa):
 # ---------------------------------------------------------------- create and edit
 
 def test_create_through_the_service(admin_panel, admin, db, audit_rows):
-    response = _submit(admin_panel, "/panel/empresas/new/",
+    response = submit(admin_panel, "/panel/empresas/new/",
                        {**FORM, "nit": "900.777.888-1", "nombre": "  Nueva SAS ", "pais": "co"},
                        follow_redirects=True)
     assert response.status_code == 200
@@ -90,36 +80,36 @@ def test_create_through_the_service(admin_panel, admin, db, audit_rows):
 
 def test_create_refused_when_the_nit_is_taken(admin_panel, make_empresa, db, audit_rows):
     make_empresa(nombre="Acme SAS", nit="900123456-7")
-    before = _count(db, Empresa)
+    before = count_rows(db, Empresa)
 
-    response = _submit(admin_panel, "/panel/empresas/new/",
+    response = submit(admin_panel, "/panel/empresas/new/",
                        {**FORM, "nit": "900.123.456-7", "nombre": "Otra"})
     assert response.status_code == 200
-    html = _text(response)
+    html = text_of(response)
     assert "Ya existe una empresa con el NIT 900123456-7." in html
     assert "Ya está registrado." in html  # beside the NIT field
-    assert _count(db, Empresa) == before and audit_rows("empresas") == []
+    assert count_rows(db, Empresa) == before and audit_rows("empresas") == []
 
 
 def test_create_refused_by_the_schema(admin_panel, db):
-    response = _submit(admin_panel, "/panel/empresas/new/",
+    response = submit(admin_panel, "/panel/empresas/new/",
                        {**FORM, "nit": "12-AB", "nombre": "Mala", "telefono": "abc"})
-    html = _text(response)
+    html = text_of(response)
     assert response.status_code == 200
     assert "NIT inválido" in html and "Teléfono inválido." in html
-    assert _count(db, Empresa) == 0
+    assert count_rows(db, Empresa) == 0
 
 
 def test_edit_through_the_service(admin_panel, admin, make_empresa, db, audit_rows):
     empresa = make_empresa(nombre="Acme SAS", nit="900123456-7")
     url = f"/panel/empresas/edit/?id={empresa.id}"
-    form = _text(admin_panel.get(url))
+    form = text_of(admin_panel.get(url))
     assert 'value="900123456-7"' in form and 'value="Acme SAS"' in form
 
-    response = _submit(admin_panel, url, {**FORM, "nit": "900123456-7", "nombre": "Acme Global SAS",
+    response = submit(admin_panel, url, {**FORM, "nit": "900123456-7", "nombre": "Acme Global SAS",
                                           "ciudad": "Medellín"}, follow_redirects=True)
     assert response.status_code == 200
-    empresa = _fresh(db, Empresa, empresa.id)
+    empresa = fresh(db, Empresa, empresa.id)
     assert empresa.nombre == "Acme Global SAS" and empresa.ciudad == "Medellín"
     [row] = audit_rows("empresas", empresa.id)
     assert row.accion.value == "actualizar" and row.usuario_id == admin.id
@@ -132,10 +122,10 @@ def test_edit_refused_when_the_nit_belongs_to_another(admin_panel, make_empresa,
     empresa = make_empresa(nombre="Acme SAS", nit="900123456-7")
     url = f"/panel/empresas/edit/?id={empresa.id}"
 
-    response = _submit(admin_panel, url, {**FORM, "nit": "800555444-1", "nombre": "Acme Renombrada"})
+    response = submit(admin_panel, url, {**FORM, "nit": "800555444-1", "nombre": "Acme Renombrada"})
     assert response.status_code == 200
-    assert "Ya existe una empresa con el NIT 800555444-1." in _text(response)
-    empresa = _fresh(db, Empresa, empresa.id)
+    assert "Ya existe una empresa con el NIT 800555444-1." in text_of(response)
+    empresa = fresh(db, Empresa, empresa.id)
     assert (empresa.nit, empresa.nombre) == ("900123456-7", "Acme SAS")
     assert audit_rows("empresas") == []
 
@@ -149,14 +139,14 @@ def test_deactivate_and_activate_buttons(admin_panel, admin, make_empresa, db, a
 
     response = admin_panel.post(f"/panel/empresas/desactivar/?id={empresa.id}&url={details}",
                                 data={"csrf_token": token}, follow_redirects=True)
-    assert response.status_code == 200 and "La empresa quedó inactiva." in _text(response)
-    assert _fresh(db, Empresa, empresa.id).estado == EstadoEmpresa.INACTIVA
-    assert "Activar" in _text(response)  # the details page now offers the way back
+    assert response.status_code == 200 and "La empresa quedó inactiva." in text_of(response)
+    assert fresh(db, Empresa, empresa.id).estado == EstadoEmpresa.INACTIVA
+    assert "Activar" in text_of(response)  # the details page now offers the way back
 
     response = admin_panel.post(f"/panel/empresas/activar/?id={empresa.id}", data={"csrf_token": token},
                                 follow_redirects=True)
-    assert "La empresa quedó activa." in _text(response)
-    assert _fresh(db, Empresa, empresa.id).estado == EstadoEmpresa.ACTIVA
+    assert "La empresa quedó activa." in text_of(response)
+    assert fresh(db, Empresa, empresa.id).estado == EstadoEmpresa.ACTIVA
 
     baja, alta = audit_rows("empresas", empresa.id)
     # The soft delete is an `eliminar` that keeps the row, with the whole record on both sides.
@@ -170,7 +160,7 @@ def test_no_hard_delete(admin_panel, make_empresa, db):
     empresa = make_empresa()
     token = page_token(admin_panel, "/panel/empresas/")
     admin_panel.post("/panel/empresas/delete/", data={"id": empresa.id, "csrf_token": token})
-    assert _fresh(db, Empresa, empresa.id).estado == EstadoEmpresa.ACTIVA
+    assert fresh(db, Empresa, empresa.id).estado == EstadoEmpresa.ACTIVA
 
 
 @pytest.mark.parametrize("token", [None, "wrong-token"])
@@ -181,7 +171,7 @@ def test_posts_without_a_valid_csrf_token_change_nothing(admin_panel, make_empre
 
     response = admin_panel.post(f"/panel/empresas/desactivar/?id={empresa.id}", data=data,
                                 follow_redirects=True)
-    assert "El formulario no es válido o venció" in _text(response)
+    assert "El formulario no es válido o venció" in text_of(response)
     response = admin_panel.post("/panel/empresas/new/", data={**data, **FORM, "nit": "811222333-4",
                                                               "nombre": "Sin token"})
     assert response.status_code == 200
@@ -189,11 +179,11 @@ def test_posts_without_a_valid_csrf_token_change_nothing(admin_panel, make_empre
                                 data={**data, **FORM, "nit": "900123456-7", "nombre": "Cambiada"})
     assert response.status_code == 200
     response = admin_panel.post(f"/panel/empresas/api-key/?id={empresa.id}", data={**data, "nombre": "x"})
-    assert response.status_code == 200 and not KEY_RE.search(_text(response))
+    assert response.status_code == 200 and not KEY_RE.search(text_of(response))
 
-    empresa = _fresh(db, Empresa, empresa.id)
+    empresa = fresh(db, Empresa, empresa.id)
     assert (empresa.nombre, empresa.estado) == ("Acme SAS", EstadoEmpresa.ACTIVA)
-    assert _count(db, Empresa) == 1 and _count(db, ApiKey) == 0
+    assert count_rows(db, Empresa) == 1 and count_rows(db, ApiKey) == 0
     assert audit_rows("empresas") == [] and audit_rows("api_keys") == []
 
 
@@ -202,11 +192,11 @@ def test_posts_without_a_valid_csrf_token_change_nothing(admin_panel, make_empre
 def test_create_a_key_shows_it_once(admin_panel, admin, make_empresa, db, audit_rows):
     empresa = make_empresa(nombre="Acme SAS")
     url = f"/panel/empresas/api-key/?id={empresa.id}"
-    response = _submit(admin_panel, url, {"nombre": "Instancia A"})
+    response = submit(admin_panel, url, {"nombre": "Instancia A"})
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
-    [key] = KEY_RE.findall(_text(response))
-    assert "no se volverá a mostrar" in _text(response)
+    [key] = KEY_RE.findall(text_of(response))
+    assert "no se volverá a mostrar" in text_of(response)
 
     row = db.session.scalar(select(ApiKey))
     assert row.empresa_id == empresa.id and row.nombre == "Instancia A" and row.creado_por == admin.id
@@ -216,7 +206,7 @@ def test_create_a_key_shows_it_once(admin_panel, admin, make_empresa, db, audit_
     # Never again: not on the company's page, not in the list, not in the CSV; nor the hash.
     for page in (f"/panel/empresas/details/?id={empresa.id}", "/panel/api-keys/",
                  f"/panel/api-keys/details/?id={row.id}", "/panel/api-keys/export/csv/"):
-        html = _text(admin_panel.get(page))
+        html = text_of(admin_panel.get(page))
         assert row.prefijo in html and key not in html and row.key_hash not in html, page
 
     [audit] = audit_rows("api_keys", row.id)
@@ -231,25 +221,25 @@ def test_keys_screen_search_filter_csv_and_revoke(admin_panel, admin, make_empre
     beta_key = company_key(beta, "Beta prod")
     beta_row = db.session.scalar(select(ApiKey).where(ApiKey.empresa_id == beta.id))
 
-    html = _text(admin_panel.get(f"/panel/api-keys/?flt0_empresa_equals={beta.id}"))
+    html = text_of(admin_panel.get(f"/panel/api-keys/?flt0_empresa_equals={beta.id}"))
     assert "Beta prod" in html and "Acme prod" not in html
-    html = _text(admin_panel.get("/panel/api-keys/?search=acme+prod"))
+    html = text_of(admin_panel.get("/panel/api-keys/?search=acme+prod"))
     assert "Acme prod" in html and "Beta prod" not in html
 
     token = page_token(admin_panel, "/panel/api-keys/")
     response = admin_panel.post(f"/panel/api-keys/revocar/?id={beta_row.id}", data={"csrf_token": token},
                                 follow_redirects=True)
-    assert "La API key quedó revocada." in _text(response)
-    assert _fresh(db, ApiKey, beta_row.id).revoked_at is not None
+    assert "La API key quedó revocada." in text_of(response)
+    assert fresh(db, ApiKey, beta_row.id).revoked_at is not None
     assert find_active_key(beta_key) is None
     audit = audit_rows("api_keys", beta_row.id)[-1]
     assert audit.accion.value == "actualizar" and audit.usuario_id == admin.id
     assert set(audit.valores_nuevos) == {"revoked_at"}
 
     # Revoked keys are filtered out with "Revocada: no"; the CSV says which is which.
-    html = _text(admin_panel.get("/panel/api-keys/?flt0_revocada_empty=1"))
+    html = text_of(admin_panel.get("/panel/api-keys/?flt0_revocada_empty=1"))
     assert "Acme prod" in html and "Beta prod" not in html
-    csv = _text(admin_panel.get("/panel/api-keys/export/csv/"))
+    csv = text_of(admin_panel.get("/panel/api-keys/export/csv/"))
     assert "Acme SAS" in csv and "Beta Ltda" in csv and ",revocada" in csv and ",activa" in csv
     assert beta_key not in csv and beta_row.key_hash not in csv
 
@@ -259,20 +249,20 @@ def test_revoke_from_the_company_page(admin_panel, make_empresa, company_key, db
     company_key(empresa, "Instancia A")
     row = db.session.scalar(select(ApiKey))
     details = f"/panel/empresas/details/?id={empresa.id}"
-    html = _text(admin_panel.get(details))
+    html = text_of(admin_panel.get(details))
     assert f"/panel/api-keys/revocar/?id={row.id}" in html and "Nueva API key" in html
 
     response = admin_panel.post(f"/panel/api-keys/revocar/?id={row.id}&url={details}",
                                 data={"csrf_token": csrf_token(html)})
     assert response.status_code == 302 and response.headers["Location"].endswith(details)
-    assert _fresh(db, ApiKey, row.id).revoked_at is not None
+    assert fresh(db, ApiKey, row.id).revoked_at is not None
 
 
 def test_revoking_an_unknown_key_shows_the_error(admin_panel, db):
     token = page_token(admin_panel, "/panel/api-keys/")
     response = admin_panel.post("/panel/api-keys/revocar/?id=999", data={"csrf_token": token},
                                 follow_redirects=True)
-    assert "La API key no existe." in _text(response)
+    assert "La API key no existe." in text_of(response)
 
 
 # ---------------------------------------------------------------- who may see them
@@ -302,8 +292,8 @@ def test_soporte_and_anonymous_cannot_act(client, soporte_panel, make_empresa, c
         assert who.post(f"/panel/empresas/desactivar/?id={empresa.id}", data=data).status_code == expected
         assert who.post(f"/panel/api-keys/revocar/?id={key.id}", data=data).status_code == expected
         assert who.post(f"/panel/empresas/api-key/?id={empresa.id}", data=data).status_code == expected
-    assert _fresh(db, Empresa, empresa.id).estado == EstadoEmpresa.ACTIVA
-    assert _fresh(db, ApiKey, key.id).revoked_at is None and _count(db, ApiKey) == 1
+    assert fresh(db, Empresa, empresa.id).estado == EstadoEmpresa.ACTIVA
+    assert fresh(db, ApiKey, key.id).revoked_at is None and count_rows(db, ApiKey) == 1
 
 
 def test_a_customer_cannot_sign_in(client, cliente):

@@ -11,14 +11,12 @@ from sqlalchemy import func, select
 from backend.core.audit import AccionAuditoria, Auditoria
 from backend.identity.models import LogAcceso
 from tests.conftest import persist
-from tests.panel.conftest import page_token
+from tests.panel.conftest import page_token, text_of
 
 ROW_ID = re.compile(r'<td class="col-registro_id">\s*(.*?)\s*</td>')
 ROW_EMAIL = re.compile(r'<td class="col-email">\s*(.*?)\s*</td>')
 
 
-def _text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def _audit(db, tabla: str, registro_id: str, accion: str = "actualizar", usuario=None, **values) -> Auditoria:
@@ -45,7 +43,7 @@ def audit_log(db, admin, soporte_user):
 
 def test_audit_list_search_and_filters(admin_panel, admin, soporte_user, audit_log):
     def records(query: str = "") -> list[str]:
-        return ROW_ID.findall(_text(admin_panel.get(f"/panel/auditoria/{query}")))
+        return ROW_ID.findall(text_of(admin_panel.get(f"/panel/auditoria/{query}")))
 
     assert records() == ["9", "3", "7"]  # newest first
     assert records("?search=planes") == ["3"]  # table
@@ -56,7 +54,7 @@ def test_audit_list_search_and_filters(admin_panel, admin, soporte_user, audit_l
     assert records("?flt0_accion_equals=eliminar") == ["9"]
     assert records(f"?flt0_usuario_equals={soporte_user.id}") == ["3"]
 
-    html = _text(admin_panel.get("/panel/auditoria/"))
+    html = text_of(admin_panel.get("/panel/auditoria/"))
     assert "Soporte &lt;soporte@test.com&gt;" in html and "precio_mensual" in html
 
 
@@ -67,7 +65,7 @@ def test_a_panel_change_is_in_the_audit_screen(admin_panel, admin, make_empresa,
     row = db.session.scalar(select(Auditoria).where(Auditoria.tabla == "empresas"))
     assert row.usuario_id == admin.id and row.ip == "127.0.0.1"
 
-    details = _text(admin_panel.get(f"/panel/auditoria/details/?id={row.id}"))
+    details = text_of(admin_panel.get(f"/panel/auditoria/details/?id={row.id}"))
     assert "Admin &lt;admin@test.com&gt;" in details and "eliminar" in details
     assert "&#34;estado&#34;: &#34;inactiva&#34;" in details or '"estado": "inactiva"' in details
 
@@ -75,7 +73,7 @@ def test_a_panel_change_is_in_the_audit_screen(admin_panel, admin, make_empresa,
 def test_audit_csv(admin_panel, admin, audit_log):
     response = admin_panel.get("/panel/auditoria/export/csv/?flt0_tabla_equals=planes")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    header, *rows = _text(response).strip().splitlines()
+    header, *rows = text_of(response).strip().splitlines()
     assert header == ("Id,Fecha (UTC),Tabla,Registro,Acción,Usuario (id),Usuario,IP,Valores anteriores,"
                       "Valores nuevos")
     assert len(rows) == 1
@@ -94,7 +92,7 @@ def test_audit_rows_never_show_a_password_hash(admin_panel, admin, make_usuario,
     for page, shown in (("/panel/auditoria/", "password"),
                         (f"/panel/auditoria/details/?id={row.id}", "cambiada"),
                         ("/panel/auditoria/export/csv/", "cambiada")):
-        html = _text(admin_panel.get(page))
+        html = text_of(admin_panel.get(page))
         assert shown in html and new_hash not in html and "argon2" not in html, page
 
 
@@ -102,7 +100,7 @@ def test_the_audit_trail_is_read_only(admin_panel, audit_log, db):
     row = audit_log[0]
     assert admin_panel.get("/panel/auditoria/new/").status_code == 302
     assert admin_panel.get(f"/panel/auditoria/edit/?id={row.id}").status_code == 302
-    html = _text(admin_panel.get("/panel/auditoria/"))
+    html = text_of(admin_panel.get("/panel/auditoria/"))
     assert "/panel/auditoria/new/" not in html and "/panel/auditoria/delete/" not in html
     token = page_token(admin_panel, "/panel/auditoria/")
     admin_panel.post("/panel/auditoria/delete/", data={"id": row.id, "csrf_token": token})
@@ -136,7 +134,7 @@ def test_access_log_list_search_filters_and_csv(admin_panel, admin, cliente, emp
             fecha=datetime(2030, 1, 2, 8, 0))
 
     def emails(query: str = "") -> list[str]:
-        return ROW_EMAIL.findall(_text(admin_panel.get(f"/panel/accesos/{query}")))
+        return ROW_EMAIL.findall(text_of(admin_panel.get(f"/panel/accesos/{query}")))
 
     assert set(emails()) == {"admin@test.com", "cliente@acme.com", "intruso@example.com"}  # with the sign-in
     assert emails("?search=intruso") == ["intruso@example.com"]
@@ -145,12 +143,12 @@ def test_access_log_list_search_filters_and_csv(admin_panel, admin, cliente, emp
     assert emails("?flt0_exitoso_equals=0") == ["intruso@example.com"]
     assert emails(f"?flt0_empresa_equals={empresa.id}") == ["cliente@acme.com"]
     assert emails("?flt0_tipo_equals=login&flt1_correo_contains=acme") == ["cliente@acme.com"]
-    html = _text(admin_panel.get("/panel/accesos/?search=cliente"))
+    html = text_of(admin_panel.get("/panel/accesos/?search=cliente"))
     assert "Acme SAS" in html and "Cliente Acme &lt;cliente@acme.com&gt;" in html
 
     response = admin_panel.get("/panel/accesos/export/csv/?flt0_exitoso_equals=0")
     assert response.mimetype == "text/csv"
-    header, *rows = _text(response).strip().splitlines()
+    header, *rows = text_of(response).strip().splitlines()
     assert header.startswith("Id,Fecha (UTC),Tipo,Exitoso,Correo,Usuario (id),Usuario,Empresa (id),"
                              "Empresa,IP")
     assert len(rows) == 1 and ",login,no,intruso@example.com," in rows[0]

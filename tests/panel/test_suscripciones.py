@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from backend.empresas.models import EstadoEmpresa
 from backend.suscripciones.models import EstadoSuscripcion, Suscripcion
-from tests.panel.conftest import page_token
+from tests.panel.conftest import page_token, submit, text_of
 
 CELL = re.compile(r'<td class="col-empresa">\s*(.*?)\s*</td>')
 ACTIVA, SUSPENDIDA = EstadoSuscripcion.ACTIVA, EstadoSuscripcion.SUSPENDIDA
@@ -29,13 +29,8 @@ def _fresh(db, ident) -> Suscripcion:
     return db.session.get(Suscripcion, ident)
 
 
-def _text(response) -> str:
-    return response.get_data(as_text=True)
 
 
-def _submit(client, url: str, data: dict, **kwargs):
-    """Fill the form at `url` as a browser would: its CSRF token, then POST."""
-    return client.post(url, data={**data, "csrf_token": page_token(client, url)}, **kwargs)
 
 
 def _press(client, accion: str, suscripcion_id: int):
@@ -69,7 +64,7 @@ def test_list_filters_search_and_csv(admin_panel, make_empresa, make_plan, make_
 
     def listed(query: str) -> set[str]:
         """The companies in the list's rows (the filter's options name them all)."""
-        return set(CELL.findall(_text(admin_panel.get(f"/panel/suscripciones/{query}"))))
+        return set(CELL.findall(text_of(admin_panel.get(f"/panel/suscripciones/{query}"))))
 
     assert listed("") == {"Acme SAS", "Beta Ltda"}
     assert listed(f"?flt0_empresa_equals={acme.id}") == {"Acme SAS"}
@@ -80,7 +75,7 @@ def test_list_filters_search_and_csv(admin_panel, make_empresa, make_plan, make_
 
     response = admin_panel.get(f"/panel/suscripciones/export/csv/?flt0_empresa_equals={beta.id}")
     assert response.mimetype == "text/csv"
-    header, *rows = _text(response).strip().splitlines()
+    header, *rows = text_of(response).strip().splitlines()
     assert header.startswith("Id,Empresa,Plan,Periodo,Estado,Inicio,Fin,Precio")
     assert len(rows) == 2
     assert any(",Beta Ltda,Pro,mensual,cancelada," in r and ",Cierre,beta-pro," in r for r in rows)
@@ -93,7 +88,7 @@ def test_buttons_follow_the_transition_table(admin_panel, make_empresa, make_sus
     cancelada = make_suscripcion(make_empresa(), plan, estado="cancelada")
 
     def buttons(suscripcion) -> set[str]:
-        html = _text(admin_panel.get(f"/panel/suscripciones/details/?id={suscripcion.id}"))
+        html = text_of(admin_panel.get(f"/panel/suscripciones/details/?id={suscripcion.id}"))
         return {a for a in ("renovar", "suspender", "reactivar", "cancelar", "descuento")
                 if f"/panel/suscripciones/{a}/?id={suscripcion.id}" in html}
 
@@ -105,7 +100,7 @@ def test_buttons_follow_the_transition_table(admin_panel, make_empresa, make_sus
 # ---------------------------------------------------------------- create
 
 def test_create_through_the_service(admin_panel, admin, empresa, plan, db, audit_rows):
-    response = _submit(admin_panel, "/panel/suscripciones/new/",
+    response = submit(admin_panel, "/panel/suscripciones/new/",
                        _form(empresa, plan, fecha_inicio="2030-01-15", porcentaje_descuento="10",
                              renovacion_automatica="y", notas="Cliente grande"), follow_redirects=True)
     assert response.status_code == 200
@@ -121,9 +116,9 @@ def test_create_through_the_service(admin_panel, admin, empresa, plan, db, audit
 def test_create_refused_when_the_company_has_an_active_one(admin_panel, empresa, plan, make_suscripcion, db,
                                                            audit_rows):
     actual = make_suscripcion(empresa, plan)
-    response = _submit(admin_panel, "/panel/suscripciones/new/", _form(empresa, plan))
+    response = submit(admin_panel, "/panel/suscripciones/new/", _form(empresa, plan))
     assert response.status_code == 200
-    assert f"La empresa ya tiene una suscripción activa (id {actual.id})" in _text(response)
+    assert f"La empresa ya tiene una suscripción activa (id {actual.id})" in text_of(response)
     assert _count(db) == 1 and audit_rows("suscripciones") == []
 
 
@@ -137,17 +132,17 @@ def test_create_refused_by_other_rules(admin_panel, empresa, plan, db, audit_row
     else:
         empresa.estado = EstadoEmpresa.INACTIVA
     db.session.commit()
-    response = _submit(admin_panel, "/panel/suscripciones/new/", _form(empresa, plan))
-    assert response.status_code == 200 and message in _text(response)
+    response = submit(admin_panel, "/panel/suscripciones/new/", _form(empresa, plan))
+    assert response.status_code == 200 and message in text_of(response)
     assert _count(db) == 0 and audit_rows("suscripciones") == []
 
 
 @pytest.mark.parametrize(("porcentaje", "message"), [("120", "Debe estar entre 0 y 100."),
                                                      ("sNaN", "Debe ser un número.")])
 def test_create_refused_by_the_form(admin_panel, empresa, plan, db, porcentaje, message):
-    response = _submit(admin_panel, "/panel/suscripciones/new/",
+    response = submit(admin_panel, "/panel/suscripciones/new/",
                        _form(empresa, plan, porcentaje_descuento=porcentaje))
-    assert response.status_code == 200 and message in _text(response)
+    assert response.status_code == 200 and message in text_of(response)
     assert _count(db) == 0
 
 
@@ -168,13 +163,13 @@ def test_suspend_reactivate_and_renew(admin_panel, admin, empresa, plan, make_su
     suscripcion = make_suscripcion(empresa, plan, fecha_fin=fin)
 
     response = _press(admin_panel, "suspender", suscripcion.id)
-    assert "La suscripción quedó suspendida." in _text(response)
+    assert "La suscripción quedó suspendida." in text_of(response)
     assert _fresh(db, suscripcion.id).estado == SUSPENDIDA
     response = _press(admin_panel, "reactivar", suscripcion.id)
-    assert "La suscripción quedó activa." in _text(response)
+    assert "La suscripción quedó activa." in text_of(response)
     assert _fresh(db, suscripcion.id).estado == ACTIVA
     response = _press(admin_panel, "renovar", suscripcion.id)
-    assert "La suscripción se renovó." in _text(response)
+    assert "La suscripción se renovó." in text_of(response)
     renovada = _fresh(db, suscripcion.id)
     assert renovada.fecha_fin > fin + timedelta(days=27) and renovada.estado == ACTIVA
 
@@ -188,7 +183,7 @@ def test_an_invalid_move_shows_the_services_message(admin_panel, empresa, plan, 
                                                     audit_rows):
     suscripcion = make_suscripcion(empresa, plan, estado="suspendida")
     response = _press(admin_panel, "renovar", suscripcion.id)  # a stale page: renovar needs activa
-    html = _text(response)
+    html = text_of(response)
     assert "No se puede aplicar «renovar» a una suscripción en estado suspendida." in html
     assert "estados_permitidos: activa" in html
     assert _fresh(db, suscripcion.id).estado == SUSPENDIDA and audit_rows("suscripciones") == []
@@ -199,16 +194,16 @@ def test_reactivating_while_another_is_active_is_refused(admin_panel, empresa, p
     activa = make_suscripcion(empresa, plan)
     suspendida = make_suscripcion(empresa, plan, estado="suspendida")
     response = _press(admin_panel, "reactivar", suspendida.id)
-    assert f"La empresa ya tiene una suscripción activa (id {activa.id})" in _text(response)
+    assert f"La empresa ya tiene una suscripción activa (id {activa.id})" in text_of(response)
     assert _fresh(db, suspendida.id).estado == SUSPENDIDA and audit_rows("suscripciones") == []
 
 
 def test_cancel_with_a_reason(admin_panel, admin, empresa, plan, make_suscripcion, db, audit_rows):
     suscripcion = make_suscripcion(empresa, plan)
     url = f"/panel/suscripciones/cancelar/?id={suscripcion.id}"
-    assert "La cancelación es definitiva." in _text(admin_panel.get(url))
-    response = _submit(admin_panel, url, {"motivo": "  Cambió de proveedor "}, follow_redirects=True)
-    assert "La suscripción quedó cancelada." in _text(response)
+    assert "La cancelación es definitiva." in text_of(admin_panel.get(url))
+    response = submit(admin_panel, url, {"motivo": "  Cambió de proveedor "}, follow_redirects=True)
+    assert "La suscripción quedó cancelada." in text_of(response)
     cancelada = _fresh(db, suscripcion.id)
     assert cancelada.estado == CANCELADA and cancelada.motivo_cancelacion == "Cambió de proveedor"
     [row] = audit_rows("suscripciones", suscripcion.id)
@@ -216,16 +211,16 @@ def test_cancel_with_a_reason(admin_panel, admin, empresa, plan, make_suscripcio
     assert row.valores_nuevos == {"estado": "cancelada", "motivo_cancelacion": "Cambió de proveedor",
                                   "empresa_activa_id": None}
 
-    response = _submit(admin_panel, url, {"motivo": "otra vez"})  # cancelada is final
-    assert "No se puede aplicar «cancelar» a una suscripción en estado cancelada." in _text(response)
+    response = submit(admin_panel, url, {"motivo": "otra vez"})  # cancelada is final
+    assert "No se puede aplicar «cancelar» a una suscripción en estado cancelada." in text_of(response)
     assert _fresh(db, suscripcion.id).motivo_cancelacion == "Cambió de proveedor"
 
 
 def test_discount_with_a_percentage(admin_panel, admin, empresa, plan, make_suscripcion, db, audit_rows):
     suscripcion = make_suscripcion(empresa, plan)
     url = f"/panel/suscripciones/descuento/?id={suscripcion.id}"
-    response = _submit(admin_panel, url, {"porcentaje": "25"}, follow_redirects=True)
-    assert "Se cambió el descuento." in _text(response)
+    response = submit(admin_panel, url, {"porcentaje": "25"}, follow_redirects=True)
+    assert "Se cambió el descuento." in text_of(response)
     con_descuento = _fresh(db, suscripcion.id)
     assert con_descuento.porcentaje_descuento == Decimal("25.00")
     assert con_descuento.precio_pagado == Decimal("75.00")
@@ -235,8 +230,8 @@ def test_discount_with_a_percentage(admin_panel, admin, empresa, plan, make_susc
 
     for porcentaje, message in (("101", "Debe estar entre 0 y 100."), ("sNaN", "Debe ser un número."),
                                 ("Infinity", "Debe ser un número.")):
-        response = _submit(admin_panel, url, {"porcentaje": porcentaje})
-        assert response.status_code == 200 and message in _text(response)
+        response = submit(admin_panel, url, {"porcentaje": porcentaje})
+        assert response.status_code == 200 and message in text_of(response)
     assert _fresh(db, suscripcion.id).porcentaje_descuento == Decimal("25.00")
     assert len(audit_rows("suscripciones", suscripcion.id)) == 1
 
@@ -254,7 +249,7 @@ def test_posts_without_a_valid_csrf_token_change_nothing(admin_panel, empresa, m
     for accion in ("suspender", "renovar"):
         response = admin_panel.post(f"/panel/suscripciones/{accion}/?id={suscripcion.id}", data=data,
                                     follow_redirects=True)
-        assert "El formulario no es válido o venció" in _text(response)
+        assert "El formulario no es válido o venció" in text_of(response)
     admin_panel.post(f"/panel/suscripciones/cancelar/?id={suscripcion.id}", data={**data, "motivo": "x"})
     admin_panel.post(f"/panel/suscripciones/descuento/?id={suscripcion.id}",
                      data={**data, "porcentaje": "50"})

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from backend.identity.models import Rol, SesionAuth, Usuario
 from backend.identity.services.passwords import verify_password
 from tests.conftest import PASSWORD
-from tests.panel.conftest import page_token
+from tests.panel.conftest import page_token, submit, text_of
 
 NEW_PASSWORD = "Nueva#Clave42"
 
@@ -19,13 +19,8 @@ def _fresh(db, usuario_id: int) -> Usuario:
     return db.session.get(Usuario, usuario_id)
 
 
-def _text(response) -> str:
-    return response.get_data(as_text=True)
 
 
-def _submit(client, url: str, data: dict, **kwargs):
-    """Fill the form at `url` as a browser would: its CSRF token, then POST."""
-    return client.post(url, data={**data, "csrf_token": page_token(client, url)}, **kwargs)
 
 
 def _user_form(**values) -> dict:
@@ -49,19 +44,19 @@ def test_list_search_and_filters(admin_panel, make_usuario, make_empresa):
     make_usuario(nombre="Bruno Beta", email="bruno@beta.com", empresa_id=beta.id, is_active=False)
     make_usuario(nombre="Sofía Soporte", email="sofia@control.co", rol=Rol.SOPORTE)
 
-    html = _text(admin_panel.get("/panel/usuarios/"))
+    html = text_of(admin_panel.get("/panel/usuarios/"))
     assert all(n in html for n in ("Ana Acme", "Bruno Beta", "Sofía Soporte", "Acme SAS", "Beta Ltda"))
 
-    html = _text(admin_panel.get("/panel/usuarios/?search=beta.com"))  # part of the email
+    html = text_of(admin_panel.get("/panel/usuarios/?search=beta.com"))  # part of the email
     assert "Bruno Beta" in html and "Ana Acme" not in html
-    html = _text(admin_panel.get("/panel/usuarios/?search=sof"))  # part of the name
+    html = text_of(admin_panel.get("/panel/usuarios/?search=sof"))  # part of the name
     assert "Sofía Soporte" in html and "Ana Acme" not in html
 
-    html = _text(admin_panel.get("/panel/usuarios/?flt0_rol_equals=soporte"))
+    html = text_of(admin_panel.get("/panel/usuarios/?flt0_rol_equals=soporte"))
     assert "Sofía Soporte" in html and "Ana Acme" not in html and "Bruno Beta" not in html
-    html = _text(admin_panel.get(f"/panel/usuarios/?flt0_empresa_equals={acme.id}"))
+    html = text_of(admin_panel.get(f"/panel/usuarios/?flt0_empresa_equals={acme.id}"))
     assert "Ana Acme" in html and "Bruno Beta" not in html and "Sofía Soporte" not in html
-    html = _text(admin_panel.get("/panel/usuarios/?flt0_activo_equals=0"))
+    html = text_of(admin_panel.get("/panel/usuarios/?flt0_activo_equals=0"))
     assert "Bruno Beta" in html and "Ana Acme" not in html
 
 
@@ -72,15 +67,15 @@ def test_csv_export_has_no_secrets(admin_panel, make_usuario, make_empresa, db):
 
     response = admin_panel.get("/panel/usuarios/export/csv/?search=acme")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    header, *rows = _text(response).strip().splitlines()
+    header, *rows = text_of(response).strip().splitlines()
     assert header.startswith("Id,Nombre,Correo,Rol,Empresa,Activo")
     assert len(rows) == 1 and rows[0].startswith(f"{usuario.id},Ana Acme,ana@acme.com,cliente,Acme SAS,sí")
-    csv = _text(response)
+    csv = text_of(response)
     for secret in (usuario.password_hash, "argon2", "cifrado-secreto-otp", "123456", "password",
                    "otp_secret"):
         assert secret not in csv
 
-    details = _text(admin_panel.get(f"/panel/usuarios/details/?id={usuario.id}"))
+    details = text_of(admin_panel.get(f"/panel/usuarios/details/?id={usuario.id}"))
     assert "ana@acme.com" in details
     assert usuario.password_hash not in details and "cifrado-secreto-otp" not in details
 
@@ -89,7 +84,7 @@ def test_csv_export_has_no_secrets(admin_panel, make_usuario, make_empresa, db):
 
 def test_create_through_the_service(admin_panel, admin, make_empresa, db, audit_rows):
     acme = make_empresa(nombre="Acme SAS")
-    response = _submit(admin_panel, "/panel/usuarios/new/",
+    response = submit(admin_panel, "/panel/usuarios/new/",
                        _user_form(nombre=" Carla ", email="Carla@Acme.com", empresa=str(acme.id),
                                   telefono="3001234567", password=NEW_PASSWORD), follow_redirects=True)
     assert response.status_code == 200
@@ -103,9 +98,9 @@ def test_create_through_the_service(admin_panel, admin, make_empresa, db, audit_
 
 
 def test_create_refused_by_the_password_rule(admin_panel, db, audit_rows):
-    response = _submit(admin_panel, "/panel/usuarios/new/",
+    response = submit(admin_panel, "/panel/usuarios/new/",
                        _user_form(nombre="Débil", email="debil@acme.com", password="corta"))
-    html = _text(response)
+    html = text_of(response)
     assert response.status_code == 200
     assert "La contraseña no cumple la política de seguridad." in html
     assert "Debe incluir una letra mayúscula." in html and "Debe tener al menos 8 caracteres." in html
@@ -116,10 +111,10 @@ def test_create_refused_by_the_password_rule(admin_panel, db, audit_rows):
 def test_create_refused_when_the_email_is_taken(admin_panel, make_usuario, db):
     make_usuario(email="ana@acme.com")
     before = db.session.scalar(select(func.count()).select_from(Usuario))
-    response = _submit(admin_panel, "/panel/usuarios/new/",
+    response = submit(admin_panel, "/panel/usuarios/new/",
                        _user_form(nombre="Otra Ana", email="ANA@acme.com", password=NEW_PASSWORD))
     assert response.status_code == 200
-    assert "Ya existe un usuario con ese correo." in _text(response)
+    assert "Ya existe un usuario con ese correo." in text_of(response)
     assert db.session.scalar(select(func.count()).select_from(Usuario)) == before
 
 
@@ -129,10 +124,10 @@ def test_edit_through_the_service(admin_panel, admin, make_usuario, make_empresa
     acme = make_empresa(nombre="Acme SAS")
     usuario = make_usuario(nombre="Ana", email="ana@acme.com")
     url = f"/panel/usuarios/edit/?id={usuario.id}"
-    form = _text(admin_panel.get(url))
+    form = text_of(admin_panel.get(url))
     assert 'value="ana@acme.com"' in form and 'name="password"' not in form
 
-    response = _submit(admin_panel, url, _user_form(nombre="Ana María", email="ana@acme.com", rol="soporte",
+    response = submit(admin_panel, url, _user_form(nombre="Ana María", email="ana@acme.com", rol="soporte",
                                                     empresa=str(acme.id)), follow_redirects=True)
     assert response.status_code == 200
     usuario = _fresh(db, usuario.id)
@@ -145,9 +140,9 @@ def test_edit_through_the_service(admin_panel, admin, make_usuario, make_empresa
 def test_edit_refused_when_the_email_is_taken(admin_panel, make_usuario, db, audit_rows):
     make_usuario(email="bruno@acme.com")
     usuario = make_usuario(nombre="Ana", email="ana@acme.com")
-    response = _submit(admin_panel, f"/panel/usuarios/edit/?id={usuario.id}",
+    response = submit(admin_panel, f"/panel/usuarios/edit/?id={usuario.id}",
                        _user_form(nombre="Ana", email="bruno@acme.com"))
-    assert "Ya existe un usuario con ese correo." in _text(response)
+    assert "Ya existe un usuario con ese correo." in text_of(response)
     assert _fresh(db, usuario.id).email == "ana@acme.com" and audit_rows("usuarios") == []
 
 
@@ -156,9 +151,9 @@ def test_edit_refused_when_the_email_is_taken(admin_panel, make_usuario, db, aud
     ({"is_active": None}, "No puede desactivar su propia cuenta."),  # the box left unticked
 ])
 def test_an_admin_cannot_demote_or_deactivate_themselves(admin_panel, admin, db, audit_rows, change, message):
-    response = _submit(admin_panel, f"/panel/usuarios/edit/?id={admin.id}",
+    response = submit(admin_panel, f"/panel/usuarios/edit/?id={admin.id}",
                        _user_form(**{"nombre": "Admin", "email": admin.email, "rol": "admin", **change}))
-    assert response.status_code == 200 and message in _text(response)
+    assert response.status_code == 200 and message in text_of(response)
     admin = _fresh(db, admin.id)
     assert admin.rol == Rol.ADMIN and admin.is_active and audit_rows("usuarios") == []
 
@@ -169,11 +164,11 @@ def test_change_password_ends_the_users_sessions(admin_panel, admin, soporte_use
                                                  audit_rows):
     assert soporte_panel.get("/panel/").status_code == 200
     url = f"/panel/usuarios/password/?id={soporte_user.id}"
-    assert "Cambiar contraseña de Soporte" in _text(admin_panel.get(url))
+    assert "Cambiar contraseña de Soporte" in text_of(admin_panel.get(url))
 
-    response = _submit(admin_panel, url, {"password": NEW_PASSWORD, "confirmacion": NEW_PASSWORD},
+    response = submit(admin_panel, url, {"password": NEW_PASSWORD, "confirmacion": NEW_PASSWORD},
                        follow_redirects=True)
-    assert "Se cambió la contraseña" in _text(response)
+    assert "Se cambió la contraseña" in text_of(response)
     assert verify_password(_fresh(db, soporte_user.id).password_hash, NEW_PASSWORD)
     assert _open_sessions(db, soporte_user.id) == 0
     assert soporte_panel.get("/panel/").status_code == 302  # signed out
@@ -182,7 +177,7 @@ def test_change_password_ends_the_users_sessions(admin_panel, admin, soporte_use
 
 
 def test_changing_your_own_password_keeps_your_panel_session(admin_panel, admin, db):
-    _submit(admin_panel, f"/panel/usuarios/password/?id={admin.id}",
+    submit(admin_panel, f"/panel/usuarios/password/?id={admin.id}",
             {"password": NEW_PASSWORD, "confirmacion": NEW_PASSWORD})
     assert verify_password(_fresh(db, admin.id).password_hash, NEW_PASSWORD)
     assert admin_panel.get("/panel/usuarios/").status_code == 200
@@ -195,9 +190,9 @@ def test_changing_your_own_password_keeps_your_panel_session(admin_panel, admin,
 def test_change_password_refused(admin_panel, make_usuario, db, audit_rows, password, confirmacion, message):
     usuario = make_usuario()
     old_hash = usuario.password_hash
-    response = _submit(admin_panel, f"/panel/usuarios/password/?id={usuario.id}",
+    response = submit(admin_panel, f"/panel/usuarios/password/?id={usuario.id}",
                        {"password": password, "confirmacion": confirmacion})
-    assert response.status_code == 200 and message in _text(response)
+    assert response.status_code == 200 and message in text_of(response)
     assert _fresh(db, usuario.id).password_hash == old_hash and audit_rows("usuarios") == []
 
 
@@ -208,11 +203,11 @@ def test_toggle_button(admin_panel, admin, make_usuario, token_for, db, audit_ro
     token_for(usuario)  # an open API session
     list_url = "/panel/usuarios/"
     token = page_token(admin_panel, list_url)
-    assert f"/panel/usuarios/estado/?id={usuario.id}" in _text(admin_panel.get(list_url))
+    assert f"/panel/usuarios/estado/?id={usuario.id}" in text_of(admin_panel.get(list_url))
 
     response = admin_panel.post(f"/panel/usuarios/estado/?id={usuario.id}&url={list_url}",
                                 data={"csrf_token": token}, follow_redirects=True)
-    assert "Se cambió el estado del usuario." in _text(response)
+    assert "Se cambió el estado del usuario." in text_of(response)
     assert _fresh(db, usuario.id).is_active is False and _open_sessions(db, usuario.id) == 0
     admin_panel.post(f"/panel/usuarios/estado/?id={usuario.id}", data={"csrf_token": token})
     assert _fresh(db, usuario.id).is_active is True
@@ -225,7 +220,7 @@ def test_toggle_refused_on_yourself(admin_panel, admin, db, audit_rows):
     token = page_token(admin_panel, "/panel/usuarios/")
     response = admin_panel.post(f"/panel/usuarios/estado/?id={admin.id}", data={"csrf_token": token},
                                 follow_redirects=True)
-    assert "No puede desactivar su propia cuenta." in _text(response)
+    assert "No puede desactivar su propia cuenta." in text_of(response)
     assert _fresh(db, admin.id).is_active and audit_rows("usuarios") == []
 
 
@@ -241,7 +236,7 @@ def test_delete_through_the_service(admin_panel, admin, make_usuario, db, audit_
 
     response = admin_panel.post("/panel/usuarios/delete/", data={"id": admin.id, "csrf_token": token},
                                 follow_redirects=True)
-    assert "No puede eliminar su propia cuenta." in _text(response)
+    assert "No puede eliminar su propia cuenta." in text_of(response)
     assert _fresh(db, admin.id) is not None
 
 
@@ -255,7 +250,7 @@ def test_posts_without_a_valid_csrf_token_change_nothing(admin_panel, make_usuar
     data = {} if token is None else {"csrf_token": token}
 
     response = admin_panel.post(f"/panel/usuarios/estado/?id={usuario.id}", data=data, follow_redirects=True)
-    assert "El formulario no es válido o venció" in _text(response)
+    assert "El formulario no es válido o venció" in text_of(response)
     admin_panel.post(f"/panel/usuarios/password/?id={usuario.id}",
                      data={**data, "password": NEW_PASSWORD, "confirmacion": NEW_PASSWORD})
     admin_panel.post(f"/panel/usuarios/edit/?id={usuario.id}",

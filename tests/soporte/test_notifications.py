@@ -259,21 +259,7 @@ def test_a_mail_server_down_never_fails_the_call(client, db, admin_headers, equi
 
 # ---------------------------------------------------------------- a real worker
 
-BROKER_URL = celery_worker.broker_url(10)
-QUEUE = celery_worker.queue_name("soporte-tests")
-
-
-@pytest.fixture
-def celery_over_redis(app):
-    with celery_worker.publishing_to_redis(app, BROKER_URL, QUEUE):
-        yield
-
-
-@pytest.fixture
-def worker(smtp_sink, tmp_path, app):
-    with celery_worker.running_worker(app, smtp_sink.port, tmp_path, BROKER_URL, QUEUE,
-                                      "soporte-tests") as process:
-        yield process
+celery_over_redis, worker = celery_worker.fixtures(10, "soporte-tests")
 
 
 @pytest.mark.integration

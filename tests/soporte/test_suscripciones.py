@@ -5,7 +5,6 @@ the body, the rows and the audit trail after every answer."""
 from __future__ import annotations
 
 import os
-import threading
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -22,6 +21,7 @@ from backend.soporte.models import (
     SoporteTicket,
     SoporteTipo,
 )
+from tests.concurrency import run_concurrently
 from tests.conftest import assert_error, persist
 
 URL = "/admin/soporte-suscripciones"
@@ -635,35 +635,13 @@ def test_delete_with_payments_is_409(client, db, admin_headers, soporte_activo, 
 
 if os.environ.get("DATABASE_URL", "").startswith("mysql"):
 
-    def _concurrently(app, calls, timeout=60.0) -> list:
-        """Each call in its own thread and test client, released together by a barrier."""
-        barrier = threading.Barrier(len(calls), timeout=timeout)
-        results: list = [None] * len(calls)
-        errors: list[BaseException] = []
-
-        def worker(index, call):
-            try:
-                barrier.wait()
-                results[index] = call(app.test_client())
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=worker, args=(i, c), daemon=True)
-                   for i, c in enumerate(calls)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout)
-        assert not any(t.is_alive() for t in threads) and not errors, errors
-        return results
-
     @pytest.mark.parametrize("estado", ["activo", "pendiente_pago"])
     def test_concurrent_creates_leave_one_in_force(app, db, admin_headers, cuerpo, estado):
         def create(client):
             return client.post(URL, json={**cuerpo, "estado": estado}, headers=admin_headers)
 
         db.session.rollback()  # no snapshot of this thread's older than the requests
-        responses = _concurrently(app, [create] * 10)
+        responses = run_concurrently(app, [create] * 10)
         assert sorted(r.status_code for r in responses) == [201] + [409] * 9, [
             r.get_json() for r in responses]
         db.session.rollback()
@@ -679,7 +657,7 @@ if os.environ.get("DATABASE_URL", "").startswith("mysql"):
 
         ids = [v.id for v in viejas]
         db.session.rollback()
-        responses = _concurrently(app, [renew(i) for i in ids])
+        responses = run_concurrently(app, [renew(i) for i in ids])
         assert sorted(r.status_code for r in responses) == [200] + [409] * 9, [
             r.get_json() for r in responses]
         db.session.rollback()
@@ -703,7 +681,7 @@ if os.environ.get("DATABASE_URL", "").startswith("mysql"):
                 "empresa_id": empresa_id, "titulo": "Carrera", "descripcion": "x"})
 
         db.session.rollback()
-        responses = _concurrently(app, [renew] + [open_ticket] * 12)
+        responses = run_concurrently(app, [renew] + [open_ticket] * 12)
         assert responses[0].status_code == 200, responses[0].get_json()
         opened = [r for r in responses[1:] if r.status_code == 201]
         refused = [r for r in responses[1:] if r.status_code != 201]
