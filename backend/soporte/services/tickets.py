@@ -137,11 +137,15 @@ def _bloquear(ticket_id: int) -> SoporteTicket:
     return ticket
 
 
+def _conflicto(estado: EstadoTicket, hacia: EstadoTicket) -> Conflict:
+    return Conflict(f"Un ticket en estado {estado} no puede pasar a {hacia}.",
+                    details={"estado": str(estado), "hacia": str(hacia),
+                             "estados_permitidos": sorted(str(e) for e in TRANSICIONES[estado])})
+
+
 def _permitir(ticket: SoporteTicket, hacia: EstadoTicket) -> None:
     if hacia not in TRANSICIONES[ticket.estado]:
-        raise Conflict(f"Un ticket en estado {ticket.estado} no puede pasar a {hacia}.",
-                       details={"estado": str(ticket.estado), "hacia": str(hacia),
-                                "estados_permitidos": sorted(str(e) for e in TRANSICIONES[ticket.estado])})
+        raise _conflicto(ticket.estado, hacia)
 
 
 def _mover(ticket: SoporteTicket, hacia: EstadoTicket, horas: Decimal | None = None) -> None:
@@ -178,9 +182,7 @@ def _cambiar_estado(ticket_id: int, hacia: EstadoTicket, horas: Decimal | None =
         ticket = _bloquear(ticket_id)
         antes = ticket.estado
         if desde is not None and antes not in desde:
-            raise Conflict(f"Un ticket en estado {antes} no puede pasar a {hacia}.",
-                           details={"estado": str(antes), "hacia": str(hacia),
-                                    "estados_permitidos": sorted(str(e) for e in TRANSICIONES[antes])})
+            raise _conflicto(antes, hacia)
         if hacia != antes:
             _mover(ticket, hacia, horas)
         for campo, valor in (otros or {}).items():
