@@ -35,6 +35,7 @@ from .identity import panel as identity_panel
 from .identity.routes import account as account_routes
 from .identity.routes import admin_usuarios
 from .identity.routes import auth as auth_routes
+from .licencia import fast_path as licencia_fast_path
 from .licencia import routes as licencia_routes
 from .licencia import services as licencia
 from .location import routes as location_routes
@@ -81,13 +82,14 @@ def create_app(config: Config | str | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     configure_logging(app)
-    trust_proxies(app)
     register_extensions(app)
     register_model_hooks()
     register_blueprints(app)
     init_panel(app, panel_views())
     register_hooks(app)
     commands.register(app)
+    licencia_fast_path.install(app)
+    trust_proxies(app)  # outermost: every layer below sees the client's address and scheme
     return app
 
 

@@ -38,35 +38,65 @@ def _html_csp() -> str:
     return HTML_CSP.replace("script-src 'self'", f"script-src 'self' 'nonce-{nonce}'")
 
 
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "SAMEORIGIN"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+_loggers: dict[str | None, logging.Logger] = {}
+
+
+def request_id_of(incoming: str | None) -> str:
+    """The client's X-Request-ID when it is a plain token, else a new one."""
+    return incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def json_response_headers(request_id: str, is_secure: bool) -> list[tuple[str, str]]:
+    """The headers every JSON answer carries (for a WSGI answer made outside Flask)."""
+    headers = [("X-Request-ID", request_id), *SECURITY_HEADERS, ("Content-Security-Policy", JSON_CSP)]
+    if is_secure:
+        headers.append(HSTS)
+    return headers
+
+
 def _start_request() -> None:
-    incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.request_id = request_id_of(request.headers.get("X-Request-ID"))
     g.request_started = time.perf_counter()
 
 
 def _finish_request(response: Response) -> Response:
-    response.headers["X-Request-ID"] = getattr(g, "request_id", None) or uuid.uuid4().hex
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    is_html = (response.mimetype or "").startswith("text/html")
-    headers.setdefault("Content-Security-Policy", _html_csp() if is_html else JSON_CSP)
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    _log_request(response)
+    headers["X-Request-ID"] = getattr(g, "request_id", None) or uuid.uuid4().hex
+    # One pass over what the view set (Headers.setdefault scans the list once per name).
+    present = set(headers.keys(lower=True))
+    missing = [(name, value) for name, value in SECURITY_HEADERS if name.lower() not in present]
+    if "content-security-policy" not in present:
+        is_html = (response.mimetype or "").startswith("text/html")
+        missing.append(("Content-Security-Policy", _html_csp() if is_html else JSON_CSP))
+    if request.is_secure and "strict-transport-security" not in present:
+        missing.append(HSTS)
+    headers.extend(missing)
+    started = getattr(g, "request_started", None)
+    log_request(request.method, request.path, response.status_code,
+                (time.perf_counter() - started) * 1000 if started else 0.0, request.remote_addr)
     return response
 
 
-def _log_request(response: Response) -> None:
-    started = getattr(g, "request_started", None)
-    elapsed_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-    category = category_for(request.path)
-    logger = logging.getLogger(f"backend.{category}") if category else request_log
-    logger.info("%s %s %s %.1fms ip=%s", request.method, request.path, response.status_code,
-                elapsed_ms, request.remote_addr)
+def log_request(method: str, path: str, status: int, elapsed_ms: float, remote_addr: str | None,
+                request_id: str | None = None) -> None:
+    """The access line of one request, in its category's log (`request_id` outside Flask)."""
+    category = category_for(path)
+    logger = _loggers.get(category)
+    if logger is None:
+        logger = _loggers[category] = (logging.getLogger(f"backend.{category}") if category
+                                       else request_log)
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    extra = {"request_id": request_id} if request_id else None
+    logger.info("%s %s %s %.1fms ip=%s", method, path, status, elapsed_ms, remote_addr, extra=extra)
 
 
 def register_request_hooks(app: Flask) -> None:

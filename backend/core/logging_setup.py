@@ -61,10 +61,13 @@ class SafeFormatter(logging.Formatter):
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds `request_id` to every record ("-" outside a request)."""
+    """Adds `request_id` to every record ("-" outside a request, unless the record has one)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = getattr(g, "request_id", "-") if has_request_context() else "-"
+        if has_request_context():
+            record.request_id = getattr(g, "request_id", "-")
+        elif not hasattr(record, "request_id"):  # an answer made outside Flask passes its own
+            record.request_id = "-"
         return True
 
 

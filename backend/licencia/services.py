@@ -15,12 +15,12 @@ Rule (DESIGN.md): valid when the company is `activa` and its subscription is `ac
 - VALIDA: the licence is valid.
 `servicios` lists the plan's active services only when the licence is valid (else []).
 
-Caching: the answer (without `ts`/`nonce`) is cached for LICENSE_CACHE_SECONDS (0 disables)
-under a key that holds a version number and today's date. Every commit that touched a
-company, subscription, plan, plan–service or service bumps the version, so changes made
-through the ORM are visible at once. With REDIS_URL the entries and the version live in
-Redis (shared by every instance and process); without it they live in this process, where
-a change made by another process is seen after at most LICENSE_CACHE_SECONDS.
+Caching (licencia.cache): the answer (without `ts`/`nonce`) is kept for LICENSE_CACHE_SECONDS
+(0 disables) for today's date, in this process's memory and, with REDIS_URL, in Redis under a
+version number. Every commit that touched a company, subscription, plan, plan–service or
+service forgets them: here at once, in Redis by a version bump, and in every other process by
+an announcement on a Redis channel (milliseconds). Without REDIS_URL a change made by another
+process is seen after at most LICENSE_CACHE_SECONDS.
 A cache failure never fails a licence check: the database answers.
 Known limit: a request whose database snapshot began before a concurrent commit (possible
 only with a per-company key, whose lookup runs first) may store the older answer under the
@@ -29,13 +29,9 @@ ORM (raw SQL) are likewise seen after at most that time.
 """
 from __future__ import annotations
 
-import json
 import logging
-import threading
-import time
 from datetime import date
 
-import redis
 from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -46,6 +42,8 @@ from ..core.models import utc_today as hoy
 from ..empresas.models import Empresa, EstadoEmpresa
 from ..extensions import db
 from ..suscripciones.models import EstadoSuscripcion, Suscripcion
+from . import cache
+from .cache import VERSION_KEY  # noqa: F401 - read by tests and operators
 
 log = logging.getLogger("backend.api")
 
@@ -209,90 +207,36 @@ def servicios_activos(licencia: dict, nombres: list[str]) -> dict:
 
 # ---------------------------------------------------------------- cache
 
-class _LocalCache:
-    """A small TTL cache for one process (used when REDIS_URL is not set)."""
-
-    MAX_ENTRIES = 10_000
-
-    def __init__(self) -> None:
-        self._data: dict[str, tuple[float, dict]] = {}
-        self._lock = threading.Lock()
-        self.version = 0
-
-    def get(self, key: str) -> dict | None:
-        item = self._data.get(key)
-        if item is None or item[0] < time.monotonic():
-            return None
-        return item[1]
-
-    def set(self, key: str, value: dict, ttl: int) -> None:
-        with self._lock:
-            if len(self._data) >= self.MAX_ENTRIES:
-                self._data.clear()
-            self._data[key] = (time.monotonic() + ttl, value)
-
-    def bump(self) -> None:
-        with self._lock:
-            self.version += 1
-            self._data.clear()
-
-
-_local = _LocalCache()
-VERSION_KEY = "licencia:version"
-
-
-def _redis():
-    url = current_app.config.get("REDIS_URL")
+def shared_layer(app=None):
+    """The Redis layer of the licence cache (None without REDIS_URL), one per app and URL."""
+    app = app or current_app
+    url = app.config.get("REDIS_URL")
     if not url:
         return None
-    client = current_app.extensions.get("licencia_redis")
-    if client is None:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-        current_app.extensions["licencia_redis"] = client
-    return client
+    shared = app.extensions.get("licencia_redis")
+    if shared is None or shared.listener.url != url:
+        shared = cache.SharedLayer(url)
+        app.extensions["licencia_redis"] = shared
+    return shared
+
+
+def cache_seconds(app=None) -> int:
+    return int((app or current_app).config.get("LICENSE_CACHE_SECONDS") or 0)
 
 
 def _cached(ident: str, compute) -> dict:
     dia = hoy()
-    ttl = int(current_app.config.get("LICENSE_CACHE_SECONDS") or 0)
-    if ttl <= 0:
-        return compute(dia)
-    client = _redis()
-    if client is None:
-        key = f"{_local.version}:{ident}:{dia.isoformat()}"
-        value = _local.get(key)
-        if value is None:
-            value = compute(dia)
-            _local.set(key, value, ttl)
-        return value
-    try:
-        version = int(client.get(VERSION_KEY) or 0)
-        key = f"licencia:v{version}:{ident}:{dia.isoformat()}"
-        raw = client.get(key)
-        if raw is not None:
-            return json.loads(raw)
-    except Exception:
-        log.warning("licence cache unavailable; answering from the database", exc_info=True)
-        return compute(dia)
-    value = compute(dia)
-    try:
-        client.set(key, json.dumps(value), ex=ttl)
-    except Exception:
-        log.warning("licence cache write failed", exc_info=True)
-    return value
+    return cache.cached(ident, dia.isoformat(), cache_seconds(), shared_layer(),
+                        lambda: compute(dia))
 
 
 def invalidate_cache() -> None:
-    """Forget every cached licence (bumps the version; Redis too when configured)."""
-    _local.bump()
+    """Forget every cached licence, in this process and (with REDIS_URL) in every other."""
     try:
-        client = _redis()
-        if client is not None:
-            client.incr(VERSION_KEY)
+        shared = shared_layer()
     except RuntimeError:  # no app context (e.g. a script): the local bump is all we can do
-        pass
-    except Exception:
-        log.warning("licence cache version bump failed", exc_info=True)
+        shared = None
+    cache.announce_change(shared)
 
 
 # Models whose changes can change a licence.

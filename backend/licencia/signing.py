@@ -95,14 +95,15 @@ def signer_from_file(path: Path) -> Signer:
     return _load(path, create=False)
 
 
-def get_signer(path: str | None = None, create: bool | None = None) -> Signer:
+def get_signer(path: str | None = None, create: bool | None = None, config=None) -> Signer:
     """The signer of LICENSE_SIGNING_KEY, else of the key file at `path` (default: the app's
     LICENSE_SIGNING_KEY_PATH); loaded once. A missing file is created when `create` says so,
     by default where LICENSE_SIGNING_KEY_AUTOCREATE allows it (development, tests); else
-    RuntimeError."""
-    inline = None if path else current_app.config.get("LICENSE_SIGNING_KEY")
+    RuntimeError. `config` is the app's config (default: current_app's)."""
+    config = current_app.config if config is None else config
+    inline = None if path else config.get("LICENSE_SIGNING_KEY")
     cache_key = f"inline:{hashlib.sha256(inline.encode()).hexdigest()}" if inline else None
-    path = path or current_app.config["LICENSE_SIGNING_KEY_PATH"]
+    path = path or config["LICENSE_SIGNING_KEY_PATH"]
     cache_key = cache_key or path
     signer = _signers.get(cache_key)
     if signer is None:
@@ -114,7 +115,7 @@ def get_signer(path: str | None = None, create: bool | None = None) -> Signer:
                     signer = _signer_from_pem(pem, "LICENSE_SIGNING_KEY")
                 else:
                     if create is None:
-                        create = current_app.config.get("LICENSE_SIGNING_KEY_AUTOCREATE", False)
+                        create = config.get("LICENSE_SIGNING_KEY_AUTOCREATE", False)
                     signer = _load(Path(path), create=create)
                 _signers[cache_key] = signer
     return signer

@@ -1,0 +1,125 @@
+"""The licence check by NIT, answered before Flask when this process has the answer cached.
+
+`GET /api/suscripcion-activa/<nit>` is the hot path: every SaaS instance asks it again and
+again, and most of what Flask does per request (request context, session, rate limiter,
+argument parsing, hooks) has nothing to do for it. This WSGI layer answers it directly when,
+and only when, all of these hold:
+
+- GET on that path, no body, no `Origin` header (CORS answers stay Flask's);
+- the global `SAAS_API_KEY` (per-company keys need their database lookup: Flask);
+- the query has at most one `nonce`, and it is valid (an invalid one gets Flask's 422);
+- the NIT is valid and its answer is in this process's licence cache (licencia.cache).
+
+Anything else goes to Flask unchanged, which answers as always and fills the cache. The answer
+is the one Flask gives, byte for byte but `ts` and the request id: same body, signature,
+headers and access-log line (tests/licencia/test_fast_path.py compares the two).
+"""
+from __future__ import annotations
+
+import hmac
+import time
+from urllib.parse import parse_qsl
+
+from flask import Flask
+from marshmallow import ValidationError
+
+from ..core.http import json_response_headers, log_request, request_id_of
+from ..core.models import utc_today
+from ..core.validators import normalize_nit
+from . import cache, signing
+from . import services as licencia
+from .schemas import NONCE_RE
+
+PREFIX = "/api/suscripcion-activa/"
+_REASONS = {200: "200 OK", 404: "404 NOT FOUND"}
+
+
+class LicenceFastPath:
+    """WSGI middleware in front of the Flask app (see the module doc)."""
+
+    def __init__(self, app: Flask, wsgi_app) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") == "GET" and path.startswith(PREFIX):
+            answer = self._answer(environ, path[len(PREFIX):])
+            if answer is not None:
+                return self._respond(environ, start_response, started, path, *answer)
+        return self.wsgi_app(environ, start_response)
+
+    def _answer(self, environ, raw_nit: str) -> tuple[dict, str | None] | None:
+        """(cached licence answer, nonce), or None when Flask must answer."""
+        has_body = environ.get("CONTENT_LENGTH") not in (None, "", "0") or environ.get(
+            "HTTP_TRANSFER_ENCODING")
+        if "/" in raw_nit or has_body or environ.get("HTTP_ORIGIN"):
+            return None
+        global_key = self.app.config.get("SAAS_API_KEY")
+        presented = (environ.get("HTTP_X_API_KEY") or "").strip()
+        if not (global_key and presented
+                and hmac.compare_digest(presented.encode(), global_key.encode())):
+            return None
+        nonce = _nonce(environ.get("QUERY_STRING", ""))
+        if nonce is False:
+            return None
+        try:
+            nit = normalize_nit(_decode_path(raw_nit))
+        except (ValidationError, UnicodeDecodeError):
+            return None
+        shared = licencia.shared_layer(self.app)
+        answer = cache.peek(f"nit:{nit}", utc_today().isoformat(), licencia.cache_seconds(self.app), shared)
+        if answer is None:
+            return None
+        return licencia.para_nit(answer, nit), nonce
+
+    def _respond(self, environ, start_response, started: float, path: str, answer: dict,
+                 nonce: str | None):
+        codigo = answer["codigo"]
+        body = dict(licencia.with_error_keys(answer, codigo))
+        body["ts"] = signing.server_ts()
+        if nonce is not None:
+            body["nonce"] = nonce
+        data = self.app.json.dumps(body).encode("utf-8")
+        signer = signing.get_signer(config=self.app.config)
+        status = licencia.http_status(answer)
+        request_id = request_id_of(environ.get("HTTP_X_REQUEST_ID"))
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(data))),
+            ("X-Signature", signer.sign(data)),
+            ("X-Signature-Kid", signer.kid),
+            ("Cache-Control", "no-store"),
+            *json_response_headers(request_id, environ.get("wsgi.url_scheme") == "https"),
+        ]
+        start_response(_REASONS[status], headers)
+        log_request("GET", path, status, (time.perf_counter() - started) * 1000,
+                    environ.get("REMOTE_ADDR"), request_id)
+        return [data]
+
+
+def _decode_path(raw: str) -> str:
+    """PATH_INFO is WSGI's latin-1 view of the bytes; the NIT is ASCII when valid."""
+    return raw.encode("latin-1").decode("utf-8")
+
+
+def _nonce(query: str) -> str | bool | None:
+    """The query's nonce (None when absent), or False when Flask must judge the query."""
+    if not query:
+        return None
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=False, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return False
+    nonces = [value for name, value in pairs if name == "nonce"]
+    if not nonces:
+        return None
+    if len(nonces) > 1 or not NONCE_RE.match(nonces[0]):
+        return False
+    return nonces[0]
+
+
+def install(app: Flask) -> None:
+    """Answer cached licence checks before Flask (inside any ProxyFix, which wraps it later)."""
+    app.wsgi_app = LicenceFastPath(app, app.wsgi_app)

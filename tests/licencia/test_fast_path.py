@@ -1,0 +1,208 @@
+"""The licence check answered before Flask (licencia.fast_path): the same bytes as Flask's answer,
+taken only when every condition holds, and never staler than the cache rules allow."""
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import pytest
+import redis
+import time_machine
+from flask import request_started
+
+from backend.core.logging_setup import RequestIdFilter
+from backend.licencia import cache
+from backend.licencia import services as licencia
+
+NIT = "900555111-2"
+URL = f"/api/suscripcion-activa/{NIT}"
+_base = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0]
+REDIS_URL = f"{_base}/12"  # our own database number on the CI's Redis
+
+
+@pytest.fixture
+def flask_requests(app):
+    """How many requests reached Flask (the fast path never starts one)."""
+    seen = []
+
+    def count(_sender, **_extra):
+        seen.append(1)
+
+    request_started.connect(count, app)
+    yield seen
+    request_started.disconnect(count, app)
+
+
+@pytest.fixture
+def company(make_empresa, make_plan, make_suscripcion):
+    plan = make_plan(servicios={"Facturación": 3, "Nómina": 1})
+    return make_suscripcion(make_empresa(nit=NIT), plan)
+
+
+def _pair(client, url, flask_requests, **kwargs):
+    """(Flask's answer, the next identical request's answer, whether the second reached Flask),
+    at one frozen instant so that `ts` and the signature are the same."""
+    with time_machine.travel("2026-11-28 12:00:00+00:00", tick=False):
+        licencia.invalidate_cache()
+        before = len(flask_requests)
+        first = client.get(url, **kwargs)
+        second = client.get(url, **kwargs)
+    return first, second, len(flask_requests) - before == 2
+
+
+def _headers(response) -> list[tuple[str, str]]:
+    return sorted(response.headers.items())
+
+
+@pytest.mark.parametrize("estado,codigo", [
+    ("activa", "VALIDA"), ("cancelada", "CANCELADA"), ("suspendida", "SUSPENDIDA"),
+])
+def test_a_cached_answer_is_flasks_answer_byte_for_byte(client, db, company, flask_requests,
+                                                         global_headers, verify_signature,
+                                                         estado, codigo):
+    company.estado = estado
+    db.session.commit()
+    headers = {**global_headers, "X-Request-ID": "bench-1"}
+    first, second, both_in_flask = _pair(client, URL + "?nonce=abc-123", flask_requests,
+                                         headers=headers)
+    assert not both_in_flask
+    assert first.status_code == second.status_code == 200
+    assert second.get_json()["codigo"] == codigo and second.get_json()["nonce"] == "abc-123"
+    assert second.data == first.data
+    assert _headers(second) == _headers(first)
+    verify_signature(second)
+
+
+def test_unknown_nit_404_and_https_headers_match(client, flask_requests, global_headers):
+    url = "/api/suscripcion-activa/123456789-0"
+    first, second, both_in_flask = _pair(client, url, flask_requests, headers=global_headers,
+                                         base_url="https://localhost")
+    assert not both_in_flask
+    assert first.status_code == second.status_code == 404
+    assert second.get_json()["codigo"] == "EMPRESA_NO_ENCONTRADA"
+    assert second.get_json()["error"] == "no_encontrado"
+    assert second.data == first.data
+    # Each answer has its own request id; everything else is the same.
+    assert [h for h in _headers(second) if h[0] != "X-Request-ID"] == [
+        h for h in _headers(first) if h[0] != "X-Request-ID"]
+    assert "Strict-Transport-Security" in second.headers
+
+
+def test_the_access_line_is_the_same(client, company, flask_requests, global_headers, caplog):
+    caplog.handler.addFilter(RequestIdFilter())  # as the project's handlers do
+    with caplog.at_level(logging.INFO, logger="backend.api"):
+        _pair(client, URL, flask_requests, headers={**global_headers, "X-Request-ID": "r-7"})
+    lines = [(r.request_id, r.getMessage().rsplit(" ", 2)[0]) for r in caplog.records
+             if r.name == "backend.api"]
+    assert lines == [("r-7", f"GET {URL} 200")] * 2
+
+
+@pytest.mark.parametrize("case", [
+    "company_key", "origin", "bad_nonce", "two_nonces", "body", "wrong_key", "bad_nit",
+])
+def test_anything_unusual_is_left_to_flask(client, company, company_key, flask_requests,
+                                           global_headers, case):
+    url, headers, kwargs = URL, dict(global_headers), {}
+    if case == "company_key":
+        headers["X-API-Key"] = company_key(company.empresa)
+    elif case == "origin":
+        headers["Origin"] = "http://localhost:4200"
+    elif case == "bad_nonce":
+        url += "?nonce=" + "x" * 129
+    elif case == "two_nonces":
+        url += "?nonce=a&nonce=b"
+    elif case == "body":
+        kwargs["json"] = {"nonce": "a"}
+    elif case == "wrong_key":
+        headers["X-API-Key"] = "not-the-key"
+    elif case == "bad_nit":
+        url = "/api/suscripcion-activa/abc"
+    client.get(URL, headers=global_headers)  # the answer is cached
+    before = len(flask_requests)
+    response = client.get(url, headers=headers, **kwargs)
+    assert len(flask_requests) == before + 1
+    expected = {"bad_nonce": 422, "wrong_key": 401, "bad_nit": 422}.get(case, 200)
+    assert response.status_code == expected, response.get_json()
+    if case == "origin":
+        assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:4200"
+
+
+def test_a_change_is_answered_at_once(client, db, company, flask_requests, global_headers):
+    assert client.get(URL, headers=global_headers).get_json()["codigo"] == "VALIDA"
+    before = len(flask_requests)
+    assert client.get(URL, headers=global_headers).get_json()["codigo"] == "VALIDA"
+    assert len(flask_requests) == before  # served before Flask
+    company.estado = "cancelada"
+    db.session.commit()
+    assert client.get(URL, headers=global_headers).get_json()["codigo"] == "CANCELADA"
+
+
+def test_without_cache_every_check_reaches_flask(app, client, company, flask_requests,
+                                                 global_headers, monkeypatch):
+    monkeypatch.setitem(app.config, "LICENSE_CACHE_SECONDS", 0)
+    before = len(flask_requests)
+    for _ in range(3):
+        assert client.get(URL, headers=global_headers).status_code == 200
+    assert len(flask_requests) == before + 3
+
+
+@pytest.fixture
+def shared_redis(app, monkeypatch):
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
+    app.extensions.pop("licencia_redis", None)
+    yield client
+    shared = app.extensions.pop("licencia_redis", None)
+    if shared is not None:
+        shared.close()
+    client.flushdb()
+    client.close()
+
+
+def _wait_for(predicate, seconds: float = 3.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+def test_another_process_change_empties_this_process_memory(app, client, company, flask_requests,
+                                                            global_headers, shared_redis):
+    """Another process announces a change the way licencia.cache does (INCR + PUBLISH on its
+    own connection): this process stops serving its memory within moments."""
+    shared = licencia.shared_layer(app)
+    assert _wait_for(shared.memory_usable)
+    client.get(URL, headers=global_headers)
+    before = len(flask_requests)
+    client.get(URL, headers=global_headers)
+    assert len(flask_requests) == before  # from memory
+    generation = cache.memory.generation
+
+    shared_redis.incr(cache.VERSION_KEY)
+    shared_redis.publish(cache.CHANNEL, "1")
+    assert _wait_for(lambda: cache.memory.generation > generation, 2.0)
+    before = len(flask_requests)
+    client.get(URL, headers=global_headers)
+    assert len(flask_requests) == before + 1  # the memory was emptied: Flask answered
+
+
+def test_without_the_change_channel_memory_is_not_used(app, client, company, flask_requests,
+                                                       global_headers, monkeypatch):
+    """Redis unreachable: no announcement can arrive, so nothing is served from memory (and the
+    database answers every check)."""
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens
+    app.extensions.pop("licencia_redis", None)
+    try:
+        before = len(flask_requests)
+        for _ in range(3):
+            response = client.get(URL, headers=global_headers)
+            assert response.status_code == 200 and response.get_json()["codigo"] == "VALIDA"
+        assert len(flask_requests) == before + 3
+    finally:
+        shared = app.extensions.pop("licencia_redis", None)
+        if shared is not None:
+            shared.close()
