@@ -10,10 +10,10 @@ import uuid
 
 from flask import Flask, Response, g, request
 
-from .logging_setup import category_for
+from .logging_setup import ACCESS_LINE, UNCATEGORIZED, category_for
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-request_log = logging.getLogger("backend.request")
+request_log = logging.getLogger(UNCATEGORIZED)
 
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
 HTML_CSP = (
@@ -95,7 +95,9 @@ def log_request(method: str, path: str, status: int, elapsed_ms: float, remote_a
                                        else request_log)
     if not logger.isEnabledFor(logging.INFO):
         return
-    extra = {"request_id": request_id} if request_id else None
+    extra = {ACCESS_LINE: True}
+    if request_id:
+        extra["request_id"] = request_id
     logger.info("%s %s %s %.1fms ip=%s", method, path, status, elapsed_ms, remote_addr, extra=extra)
 
 

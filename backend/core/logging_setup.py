@@ -1,6 +1,10 @@
 """Logging: a general log plus one file per category (auth, api, admin, soporte) under
 LOG_DIR, every line carrying the request id. Configured by the factory, never at import.
 
+Each request's access line is written once: to its category's file (`app.log` for paths of
+no category) with LOG_DIR, else to stderr. Every other record goes to stderr and `app.log`,
+and to its category's file too.
+
 Many processes (gunicorn workers, Celery) append to the same files: each record is one write
 to a file opened for appending, and no process rotates a file itself. Rotation is left to
 logrotate (or any tool that renames the file): a WatchedFileHandler notices the rename and
@@ -23,6 +27,8 @@ from flask import Flask, g, has_request_context
 CATEGORIES = ("auth", "api", "admin", "soporte")
 FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
 _MARK = "_backend_handler"
+ACCESS_LINE = "access_line"  # set on the one line per request (core.http.log_request)
+UNCATEGORIZED = "backend.request"  # the access lines of paths outside every category
 
 # C0 controls (CR, LF, TAB, ESC...), DEL, C1 controls, and the Unicode line/paragraph separators.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -71,6 +77,20 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class SkipAccessLines(logging.Filter):
+    """Keeps the access lines (core.http.log_request) out of a general handler when another
+    handler writes them: every line is written once, as every request pays for it."""
+
+    def __init__(self, keep_uncategorized: bool) -> None:
+        super().__init__()
+        self.keep_uncategorized = keep_uncategorized
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, ACCESS_LINE, False):
+            return True
+        return self.keep_uncategorized and record.name == UNCATEGORIZED
+
+
 def _handler(handler: logging.Handler, level: str) -> logging.Handler:
     handler.setFormatter(SafeFormatter(FORMAT))
     handler.addFilter(RequestIdFilter())
@@ -93,14 +113,19 @@ def configure_logging(app: Flask) -> None:
         for handler in [h for h in logger.handlers if getattr(h, _MARK, False)]:
             logger.removeHandler(handler)
             handler.close()
-    if not app.testing:
-        root.addHandler(_handler(logging.StreamHandler(sys.stderr), level))
     log_dir = app.config.get("LOG_DIR")
+    if not app.testing:
+        stderr = _handler(logging.StreamHandler(sys.stderr), level)
+        if log_dir:  # the access lines are in the files
+            stderr.addFilter(SkipAccessLines(keep_uncategorized=False))
+        root.addHandler(stderr)
     if not log_dir:
         return
     path = Path(log_dir)
     path.mkdir(parents=True, exist_ok=True)
-    root.addHandler(_file(path / "app.log", level))
+    general = _file(path / "app.log", level)
+    general.addFilter(SkipAccessLines(keep_uncategorized=True))  # the others are in their category's file
+    root.addHandler(general)
     for category in CATEGORIES:
         logging.getLogger(f"backend.{category}").addHandler(_file(path / f"{category}.log", level))
 

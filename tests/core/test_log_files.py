@@ -11,6 +11,7 @@ import pytest
 
 from backend import create_app
 from backend.core import logging_setup
+from backend.core.http import log_request
 from backend.core.logging_setup import configure_logging
 from tests.conftest import make_config
 
@@ -45,8 +46,10 @@ def test_a_forged_path_stays_on_its_own_line(logged, tmp_path):
     for name in ("api.log", "app.log"):
         lines = _lines(tmp_path / name)
         assert all(RECORD_START.match(line) for line in lines), lines
-        [line] = [line for line in lines if "[forge-1]" in line]
-        assert "\\x0a2030-01-01" in line and "\\x0d\\x1b[31m\\x85\\u2028" in line
+    # The access line is in its category's file (once: not in the general log too).
+    [line] = [line for line in _lines(tmp_path / "api.log") if "[forge-1]" in line]
+    assert "\\x0a2030-01-01" in line and "\\x0d\\x1b[31m\\x85\\u2028" in line
+    assert "[forge-1]" not in (tmp_path / "app.log").read_text(encoding="utf-8")
     assert "admin signed in" not in (tmp_path / "auth.log").read_text(encoding="utf-8")
 
 
@@ -120,3 +123,23 @@ def test_many_processes_append_whole_lines(tmp_path):
     lines = _lines(tmp_path / "soporte.log")
     assert len(lines) == 800 and all(RECORD_START.match(line) for line in lines)
     assert {line.split("worker ")[1].split(" record")[0] for line in lines} == {"0", "1", "2", "3"}
+
+
+class _Served(_ConfigOnly):
+    testing = False  # a served app: the stderr handler is installed
+
+
+@pytest.mark.parametrize("with_files", [False, True])
+def test_stderr_has_the_access_lines_only_without_log_files(app, tmp_path, capsys, with_files):
+    config = {"LOG_LEVEL": "INFO", "LOG_DIR": str(tmp_path) if with_files else None}
+    configure_logging(_Served(config))
+    try:
+        log_request("GET", "/api/x", 200, 1.0, "10.0.0.1", request_id="acc-1")
+        logging.getLogger("backend.api").warning("an api event")
+    finally:
+        configure_logging(app)
+    err = capsys.readouterr().err
+    assert "an api event" in err
+    assert ("[acc-1]" in err) is not with_files
+    if with_files:
+        assert "[acc-1] backend.api: GET /api/x 200 1.0ms ip=10.0.0.1" in (tmp_path / "api.log").read_text()

@@ -129,8 +129,17 @@ def test_logs_per_category_with_request_id(app, tmp_path):
     assert "[req-auth-1]" in read("auth.log") and "req-api-1" not in read("auth.log")
     assert "[req-sop-1]" in read("soporte.log")
     assert "[req-adm-1]" in read("admin.log") and "req-sop-1" not in read("admin.log")
+    client.get("/nothing-here", headers={"X-Request-ID": "req-other-1"})
+    with logged.test_request_context():
+        logging.getLogger("backend.api").warning("an event of the api")
+    for handler in logging.getLogger("backend").handlers:
+        handler.flush()
+    # Each access line is written once (its category's file); paths of no category and every
+    # other record go to the general log.
     general = read("app.log")
-    assert all(rid in general for rid in ("req-api-1", "req-auth-1", "req-sop-1", "req-adm-1"))
+    assert not any(rid in general for rid in ("req-api-1", "req-auth-1", "req-sop-1", "req-adm-1"))
+    assert "[req-other-1]" in general and "GET /nothing-here 404" in general
+    assert "an event of the api" in general and "an event of the api" in read("api.log")
     # Leave the shared logger tree as the test app had it.
     from backend.core.logging_setup import configure_logging
 
