@@ -40,3 +40,17 @@ class FallbackLimiter(Limiter):
         if self._storage_dead and self._in_memory_fallback_enabled and fallback is not None:
             return fallback
         return super().storage
+
+    def _check_request_limit(self, callable_name: str | None = None,
+                             in_middleware: bool = True) -> None:
+        # Every request runs the before-request check, which only ever finds application,
+        # default or blueprint limits (a decorated view checks its own limits when called).
+        # Without any of them, finding none costs a fifth of a plain request: skip it.
+        if in_middleware and not self._limits_every_request():
+            return
+        super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
+
+    def _limits_every_request(self) -> bool:
+        manager = self.limit_manager
+        return bool(manager._application_limits or manager._default_limits
+                    or manager._blueprint_limits or self._in_memory_fallback)

@@ -102,3 +102,21 @@ def test_limiter_redis_down_still_throttles_from_memory(app, restore_limiter):
     statuses = [client.post("/auth/login", json=LOGIN).status_code for _ in range(2)]
     assert statuses == [401, 401]
     assert_throttled(client.post("/auth/login", json=LOGIN))
+
+
+def test_a_limit_on_every_request_is_still_checked(app, client):
+    """The limiter skips its before-request check only while no limit applies to every
+    request (core.ratelimit): a default limit, once set, is enforced on any route."""
+    from flask_limiter import Limit
+
+    manager = limiter.limit_manager
+    saved = manager._default_limits
+    limiter.reset()
+    manager.set_default_limits([Limit("2/minute", key_function=lambda: "t-every-request").bind(limiter)])
+    try:
+        codes = [client.get("/health").status_code for _ in range(3)]
+    finally:
+        manager.set_default_limits(saved)
+        limiter.reset()
+    assert codes == [200, 200, 429]
+    assert client.get("/health").status_code == 200  # no default limit: not checked
