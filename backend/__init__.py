@@ -19,7 +19,7 @@ from .celery_app import celery_init_app
 from .config import ROOT_DIR, Config, load_config
 from .core import audit
 from .core.api import api, register_security_schemes, register_url_converters
-from .core.database import enforce_sqlite_foreign_keys
+from .core.database import end_session, enforce_sqlite_foreign_keys
 from .core.errors import handle_http_exception, register_error_handlers
 from .core.http import register_request_hooks
 from .core.json_codec import JSONProvider
@@ -104,6 +104,7 @@ def trust_proxies(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    app.teardown_appcontext(end_session)  # runs before Flask-SQLAlchemy's (reverse order)
     with app.app_context():
         enforce_sqlite_foreign_keys(db.engine)
     migrate.init_app(app, db, directory=str(ROOT_DIR / "migrations"), render_as_batch=True,

@@ -3,14 +3,18 @@ enforce foreign keys like MySQL does, and telling which spellings the database t
 value (`comparison_key`)."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import re
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 
+log = logging.getLogger("backend")
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
 # (database URL, table, column) -> (character set, collation) of a MySQL column.
 _COLLATIONS: dict[tuple[str, str, str], tuple[str, str]] = {}
@@ -86,3 +90,18 @@ def comparison_key(column, value: str) -> str:
     else:
         material = b"v:" + value.encode("utf-8", "surrogatepass")
     return hashlib.sha256(material).hexdigest()[:40]
+
+
+def end_session(_exc: BaseException | None = None) -> None:
+    """Teardown of every request: end its database session. When the connection died during the
+    request (a database restart), the rollback that ending starts fails; then the connection is
+    thrown away instead (the pool opens a new one) and the answer already made stands, where
+    Flask-SQLAlchemy's own teardown would let the error escape as a bare 500."""
+    try:
+        db.session.remove()
+    except SQLAlchemyError as exc:
+        log.warning("database connection lost at the end of a request (%s); discarded",
+                    type(exc).__name__)
+        with contextlib.suppress(SQLAlchemyError):
+            db.session.registry().invalidate()
+        db.session.registry.clear()

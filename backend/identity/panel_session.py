@@ -12,7 +12,7 @@ from flask import current_app, request, session
 from ..core import audit
 from ..extensions import db
 from .models import SesionAuth, Usuario
-from .services.login import record_sign_in
+from .services.login import lock_account, record_sign_in
 from .services.sessions import open_session, revoke_session, session_is_active
 
 PANEL_SID = "panel_sid"
@@ -20,6 +20,7 @@ PANEL_SID = "panel_sid"
 
 def start(usuario: Usuario, how: str) -> None:
     """Open a panel session for `usuario` (after the password and, with 2FA, the second step)."""
+    lock_account(usuario)
     sesion = open_session(usuario, timedelta(hours=current_app.config["PANEL_SESSION_HOURS"]))
     record_sign_in(usuario, f"panel:{how}")
     session.clear()  # a new session id after sign-in: no fixation

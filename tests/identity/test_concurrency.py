@@ -19,7 +19,7 @@ from types import SimpleNamespace
 from sqlalchemy import func, select
 
 from backend.core.database import comparison_key
-from backend.identity.models import CodigoEmail, PropositoCodigo, Usuario
+from backend.identity.models import CodigoEmail, PropositoCodigo, SesionAuth, Usuario
 from backend.identity.services import email_codes, registration
 from tests.concurrency import JOIN_TIMEOUT, run_concurrently, statuses
 from tests.conftest import PASSWORD, assert_error, assert_throttled
@@ -156,3 +156,23 @@ if MYSQL:
         db.session.rollback()
         assert db.session.scalar(select(func.count()).select_from(Usuario)) == 1
         assert len(mailbox.to("ana@example.com")) == 1
+
+    # ------------------------------------------------------------ one account, many sign-ins
+
+    def test_simultaneous_sign_ins_of_one_account_all_succeed(app, db, make_usuario):
+        """Each sign-in adds session and log rows (shared locks on the account's row) and then
+        updates the account (last_login_at): without locking the row first, two of them
+        deadlocked and one answered 500."""
+        usuario = make_usuario(email="busy@example.com")
+
+        def sign_in(n: int):
+            return lambda client: post(client, "/auth/login",
+                                       {"email": "busy@example.com", "password": PASSWORD},
+                                       ip=f"10.9.0.{n}")  # one per address: no per-IP limit
+
+        responses = run_concurrently(app, [sign_in(n) for n in range(12)])
+        assert statuses(responses) == [200] * 12, [r.get_json() for r in responses]
+        db.session.expire_all()
+        sessions = db.session.scalar(select(func.count()).select_from(SesionAuth)
+                                     .where(SesionAuth.usuario_id == usuario.id))
+        assert sessions == 12

@@ -54,8 +54,18 @@ def check_account_usable(usuario: Usuario, tipo: str = auth_log.LOGIN) -> None:
         raise Forbidden("La cuenta aún no ha sido activada.", code="cuenta_pendiente_activacion")
 
 
+def lock_account(usuario: Usuario) -> None:
+    """Lock the account's row before a sign-in adds its session and log rows (API and panel).
+
+    Each of those inserts takes a shared lock on the account's row (their foreign key); two
+    sign-ins of one account that both held one while waiting to update it (`last_login_at`)
+    would deadlock. Locked first, they queue."""
+    db.session.execute(select(Usuario.id).where(Usuario.id == usuario.id).with_for_update())
+
+
 def complete_login(usuario: Usuario, how: str) -> dict:
     """Issue the token pair of a finished sign-in, log it and warn about a new IP (commits)."""
+    lock_account(usuario)
     pair = start_session(usuario)
     record_sign_in(usuario, how)
     return {**pair, "usuario": usuario}
