@@ -8,7 +8,7 @@ Layers, for `LICENSE_CACHE_SECONDS` (0 disables the cache):
   While that thread is not subscribed (Redis down, reconnecting) the memory layer is not used
   at all, and every reconnection starts a new generation (announcements may have been missed).
 - Redis (with REDIS_URL): answers shared by every process, under a version number (`INCR`ed
-  on every change), as before.
+  on every change). An answer read from Redis is kept in memory no longer than Redis keeps it.
 
 A change committed in one process is seen at once by that process and by the others as soon as
 the announcement arrives (milliseconds; the listener thread wakes on it). A cache failure never
@@ -137,11 +137,24 @@ def memory_key(ident: str, day: str) -> tuple:
 
 
 def peek(ident: str, day: str, ttl: int, shared: SharedLayer | None) -> dict | None:
-    """The answer for `ident` on `day` from this process's memory, or None (never waits on
-    Redis or the database)."""
-    if ttl <= 0 or (shared is not None and not shared.memory_usable()):
+    """The answer for `ident` on `day` if some layer has it (memory, then Redis), else None:
+    never computes it, never waits on the database."""
+    if ttl <= 0:
         return None
-    return memory.get(memory_key(ident, day))
+    if shared is None:
+        return memory.get(memory_key(ident, day))
+    if not shared.memory_usable():
+        return None
+    key = memory_key(ident, day)  # taken first: a change announced meanwhile makes it unreachable
+    value = memory.get(key)
+    if value is None:
+        try:
+            value, seconds_left = _redis_entry(shared, ident, day)
+        except Exception:  # noqa: BLE001 - any Redis failure: the slow path answers
+            return None
+        if value is not None:
+            memory.set(key, value, seconds_left)
+    return value
 
 
 def cached(ident: str, day: str, ttl: int, shared: SharedLayer | None,
@@ -155,29 +168,54 @@ def cached(ident: str, day: str, ttl: int, shared: SharedLayer | None,
         value = memory.get(key)
         if value is not None:
             return value
-    value = compute() if shared is None else _from_redis(shared, ident, day, ttl, compute)
+    if shared is None:
+        value, seconds_left = compute(), ttl
+    else:
+        value, seconds_left = _from_redis(shared, ident, day, ttl, compute)
     if use_memory:
-        memory.set(key, value, ttl)
+        memory.set(key, value, seconds_left)
     return value
 
 
+def _redis_key(shared: SharedLayer, ident: str, day: str) -> str:
+    version = int(shared.client.get(VERSION_KEY) or 0)
+    return f"licencia:v{version}:{ident}:{day}"
+
+
+def _redis_entry(shared: SharedLayer, ident: str, day: str) -> tuple[dict | None, float]:
+    """The Redis entry of `ident` and the seconds it has left (two round trips)."""
+    return _entry(shared, _redis_key(shared, ident, day))
+
+
+def _entry(shared: SharedLayer, redis_key: str) -> tuple[dict | None, float]:
+    """The entry at `redis_key` and the seconds it has left, in one round trip: an answer is
+    never kept in memory longer than Redis keeps it."""
+    pipe = shared.client.pipeline(transaction=False)
+    pipe.get(redis_key)
+    pipe.pttl(redis_key)
+    raw, milliseconds = pipe.execute()
+    if raw is None or milliseconds is None or milliseconds <= 0:
+        return None, 0
+    return json.loads(raw), milliseconds / 1000
+
+
 def _from_redis(shared: SharedLayer, ident: str, day: str, ttl: int,
-                compute: Callable[[], dict]) -> dict:
+                compute: Callable[[], dict]) -> tuple[dict, float]:
+    """(answer, seconds it may still be kept): Redis's entry, else `compute()` stored there."""
     try:
-        version = int(shared.client.get(VERSION_KEY) or 0)
-        redis_key = f"licencia:v{version}:{ident}:{day}"
-        raw = shared.client.get(redis_key)
-        if raw is not None:
-            return json.loads(raw)
+        redis_key = _redis_key(shared, ident, day)
+        value, seconds_left = _entry(shared, redis_key)
+        if value is not None:
+            return value, seconds_left
     except Exception:
         log.warning("licence cache unavailable; answering from the database", exc_info=True)
-        return compute()
+        return compute(), ttl
     value = compute()
     try:
         shared.client.set(redis_key, json.dumps(value), ex=ttl)
     except Exception:
         log.warning("licence cache write failed", exc_info=True)
-    return value
+    return value, ttl
 
 
 def announce_change(shared: SharedLayer | None) -> None:

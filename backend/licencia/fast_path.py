@@ -1,4 +1,4 @@
-"""The licence check by NIT, answered before Flask when this process has the answer cached.
+"""The licence check by NIT, answered before Flask when the answer is cached.
 
 `GET /api/suscripcion-activa/<nit>` is the hot path: every SaaS instance asks it again and
 again, and most of what Flask does per request (request context, session, rate limiter,
@@ -8,7 +8,8 @@ and only when, all of these hold:
 - GET on that path, no body, no `Origin` header (CORS answers stay Flask's);
 - the global `SAAS_API_KEY` (per-company keys need their database lookup: Flask);
 - the query has at most one `nonce`, and it is valid (an invalid one gets Flask's 422);
-- the NIT is valid and its answer is in this process's licence cache (licencia.cache).
+- the NIT is valid and its answer is cached (licencia.cache: this process's memory, else
+  Redis, which another process filled).
 
 Anything else goes to Flask unchanged, which answers as always and fills the cache. The answer
 is the one Flask gives, byte for byte but `ts` and the request id: same body, signature,

@@ -206,3 +206,21 @@ def test_without_the_change_channel_memory_is_not_used(app, client, company, fla
         shared = app.extensions.pop("licencia_redis", None)
         if shared is not None:
             shared.close()
+
+
+def test_a_fresh_process_is_answered_from_redis_before_flask(app, client, company, flask_requests,
+                                                             global_headers, shared_redis):
+    """Another process computed the answer (it is in Redis); this process's memory does not
+    have it: the fast path reads it from Redis, for no longer than Redis keeps it."""
+    shared = licencia.shared_layer(app)
+    assert _wait_for(shared.memory_usable)
+    first = client.get(URL, headers=global_headers)  # computed, stored in Redis and memory
+    [key] = shared_redis.keys(f"licencia:v*:nit:{NIT}:*")
+    shared_redis.pexpire(key, 5_000)
+    cache.memory.bump()  # as a process that never saw this NIT
+    before = len(flask_requests)
+    second = client.get(URL, headers=global_headers)
+    assert len(flask_requests) == before  # answered before Flask, from Redis
+    assert second.get_json()["codigo"] == first.get_json()["codigo"] == "VALIDA"
+    [(expires_at, _)] = list(cache.memory._data.values())
+    assert expires_at - time.monotonic() <= 5.0  # kept no longer than Redis keeps it
