@@ -9,6 +9,7 @@ import time
 import uuid
 
 from flask import Flask, Response, g, request
+from flask.sessions import SecureCookieSessionInterface
 
 from .logging_setup import ACCESS_LINE, UNCATEGORIZED, category_for
 
@@ -101,7 +102,21 @@ def log_request(method: str, path: str, status: int, elapsed_ms: float, remote_a
     logger.info("%s %s %s %.1fms ip=%s", method, path, status, elapsed_ms, remote_addr, extra=extra)
 
 
+class CookieSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its signing serializer made once per set of keys
+    (Flask builds a new one for every request, cookie or not)."""
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = getattr(self, "_serializer", None)
+        if cached is None or cached[0] != keys:
+            cached = self._serializer = (keys, super().get_signing_serializer(app))
+        return cached[1]
+
+
 def register_request_hooks(app: Flask) -> None:
-    """Request id first, headers and access log last."""
+    """Request id first, headers and access log last (and the cookie session's serializer
+    made once)."""
+    app.session_interface = CookieSessionInterface()
     app.before_request(_start_request)
     app.after_request(_finish_request)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from itsdangerous import BadSignature
 from marshmallow import fields
 
 from backend import create_app
@@ -191,3 +192,18 @@ def test_get_json_is_strict_too(probe_app):
         from flask import request
 
         assert request.get_json(silent=True) is None
+
+
+def test_the_session_serializer_is_made_once_and_follows_the_keys(app, monkeypatch):
+    """Flask would build the cookie session's serializer on every request; core.http keeps one
+    per set of keys, and a key change (rotation) makes a new one."""
+    interface = app.session_interface
+    first = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is first
+    token = first.dumps({"a": 1})
+    monkeypatch.setattr(app, "secret_key", "another-secret-key-0123456789")
+    rotated = interface.get_signing_serializer(app)
+    assert rotated is not first
+    assert rotated.loads(rotated.dumps({"b": 2})) == {"b": 2}
+    with pytest.raises(BadSignature):
+        rotated.loads(token)  # signed with the old key, which is no longer listed
