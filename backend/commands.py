@@ -1,6 +1,7 @@
 """The `flask` commands: `seed` (idempotent starter data across domains: admin, demo company,
-catalogue, support types) and `keys reencrypt` (secrets at rest moved to the current key)
-here, and each domain's own commands, attached by `register`."""
+catalogue, support types), `keys reencrypt` (secrets at rest moved to the current key),
+`search reindex` (the terms behind `?q=` rebuilt) here,
+and each domain's own commands, attached by `register`."""
 from __future__ import annotations
 
 from datetime import date
@@ -12,7 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select, update
 
 from .catalogo.models import Plan, PlanServicio, Servicio
-from .core import crypto
+from .core import crypto, search
 from .empresas import cli as empresas_cli
 from .empresas.models import Empresa, EstadoEmpresa
 from .extensions import db
@@ -143,8 +144,23 @@ def reencrypt_command() -> None:
     click.echo(f"{done} secretos cifrados de nuevo con la clave actual; {unreadable} ilegibles.")
 
 
+search_group = AppGroup("search", help="The search terms behind `?q=` on the big lists.")
+
+
+@search_group.command("reindex")
+@click.option("--batch", type=click.IntRange(100, 50_000), default=2000, show_default=True,
+              help="Records per transaction.")
+def search_reindex_command(batch: int) -> None:
+    """Rebuild the search terms of every searchable record (companies, users, tickets), for
+    rows loaded outside the app (bulk INSERTs, a restored dump). Safe to run at any time."""
+    done = search.reindex(batch, progress=lambda tabla, n: click.echo(f"  {tabla}: {n}", err=True))
+    click.echo("términos de búsqueda reconstruidos: "
+               + ", ".join(f"{tabla} {n}" for tabla, n in done.items()))
+
+
 def register(app: Flask) -> None:
     """Attach every command of the project to `app.cli`."""
-    for command in (seed_command, keys_group, *location_cli.commands, *empresas_cli.commands,
+    for command in (seed_command, keys_group, search_group, *location_cli.commands,
+                    *empresas_cli.commands,
                     *licencia_cli.commands):
         app.cli.add_command(command)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import fields
 
 from ..core.audit import AccionAuditoria
-from ..core.pagination import PaginationArgs
+from ..core.pagination import CursorPaginationArgs
 from ..core.schemas import BaseSchema, EnumValue, Id, UTCDateTime
 
 
@@ -21,7 +21,7 @@ class AuditoriaSchema(BaseSchema):
     created_at = UTCDateTime()
 
 
-class AuditoriaQuerySchema(PaginationArgs):
+class AuditoriaQuerySchema(CursorPaginationArgs):
     tabla = fields.String()
     registro_id = fields.String()
     usuario_id = Id()

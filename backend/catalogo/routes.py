@@ -3,7 +3,7 @@ services `/admin/planes/:plan_id/servicios` and `/admin/planes-servicios/resumen
 from __future__ import annotations
 
 from ..core.api import BEARER, Blueprint
-from ..core.pagination import PaginationArgs, page_of
+from ..core.pagination import CursorPaginationArgs, page_of
 from ..identity.guards import auth_required
 from ..identity.models import Rol
 from . import services as catalogo
@@ -137,7 +137,7 @@ def eliminar_servicio(servicio_id):
 @blp.route("/planes/<int:plan_id>/servicios", methods=["GET"])
 @blp.doc(security=BEARER)
 @auth_required(Rol.ADMIN)
-@blp.arguments(PaginationArgs, location="query")
+@blp.arguments(CursorPaginationArgs, location="query")
 @blp.response(200, page_of(PlanServicioItemSchema))
 def servicios_de_plan(args, plan_id):
     """The services of a plan with their `cantidad`."""
@@ -187,7 +187,7 @@ def quitar_servicio(plan_id, servicio_id):
 @blp.route("/planes-servicios/resumen", methods=["GET"])
 @blp.doc(security=BEARER)
 @auth_required(Rol.ADMIN)
-@blp.arguments(PaginationArgs, location="query")
+@blp.arguments(CursorPaginationArgs, location="query")
 @blp.response(200, page_of(ResumenPlanServiciosSchema))
 def resumen(args):
     """Per plan: its services with `cantidad`, how many, and its subscriptions (active, total)."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from ..core.pagination import PaginationArgs
+from ..core.pagination import CursorPaginationArgs
 from ..core.schemas import MAX_INT, TEXT_MAX, BaseSchema, Id, Money, UTCDateTime
 from ..core.validators import Trimmed
 
@@ -48,7 +48,7 @@ class ServicioUpdateSchema(ServicioSchema):
     """PUT body: any subset of the fields (loaded with `partial=True`)."""
 
 
-class CatalogoQuerySchema(PaginationArgs):
+class CatalogoQuerySchema(CursorPaginationArgs):
     activo = fields.Boolean(metadata={"description": "Only active (true) or inactive (false) ones."})
     q = fields.String(metadata={"description": "Part of the name."})
 

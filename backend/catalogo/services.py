@@ -43,9 +43,9 @@ def _actualizar(instance, datos: dict):
 # ---------------------------------------------------------------- plans
 
 def listar_planes(q: str | None = None, activo: bool | None = None, page: int = 1,
-                  per_page: int = 20) -> dict:
+                  per_page: int = 20, cursor: str | None = None) -> dict:
     stmt = _filtrar(select(Plan).options(CON_SERVICIOS).order_by(Plan.id), Plan, q, activo)
-    return paginate(stmt, page, per_page)
+    return paginate(stmt, page, per_page, cursor)
 
 
 def obtener_plan(plan_id: int) -> Plan:
@@ -74,9 +74,9 @@ def eliminar_plan(plan_id: int) -> None:
 # ---------------------------------------------------------------- services
 
 def listar_servicios(q: str | None = None, activo: bool | None = None, page: int = 1,
-                     per_page: int = 20) -> dict:
+                     per_page: int = 20, cursor: str | None = None) -> dict:
     stmt = _filtrar(select(Servicio).order_by(Servicio.id), Servicio, q, activo)
-    return paginate(stmt, page, per_page)
+    return paginate(stmt, page, per_page, cursor)
 
 
 def obtener_servicio(servicio_id: int) -> Servicio:
@@ -107,11 +107,11 @@ def eliminar_servicio(servicio_id: int) -> None:
 
 # ---------------------------------------------------------------- a plan's services
 
-def servicios_de_plan(plan_id: int, page: int = 1, per_page: int = 20) -> dict:
+def servicios_de_plan(plan_id: int, page: int = 1, per_page: int = 20, cursor: str | None = None) -> dict:
     obtener_plan(plan_id)
     stmt = (select(PlanServicio).options(selectinload(PlanServicio.servicio))
             .where(PlanServicio.plan_id == plan_id).order_by(PlanServicio.servicio_id))
-    return paginate(stmt, page, per_page)
+    return paginate(stmt, page, per_page, cursor)
 
 
 def reemplazar_servicios(plan_id: int, items: list[dict]) -> Plan:
@@ -165,9 +165,9 @@ def quitar_servicio(plan_id: int, servicio_id: int) -> None:
     persistence.delete(_plan_servicio(plan_id, servicio_id))
 
 
-def resumen(page: int = 1, per_page: int = 20) -> dict:
+def resumen(page: int = 1, per_page: int = 20, cursor: str | None = None) -> dict:
     """A page of plans, each with its services and how many subscriptions use it."""
-    pagina = paginate(select(Plan).options(CON_SERVICIOS).order_by(Plan.id), page, per_page)
+    pagina = paginate(select(Plan).options(CON_SERVICIOS).order_by(Plan.id), page, per_page, cursor)
     ids = [plan.id for plan in pagina["items"]]
     activas = func.sum(case((Suscripcion.estado == EstadoSuscripcion.ACTIVA, 1), else_=0))
     conteos = {
@@ -216,16 +216,17 @@ def planes_activos_stmt():
     )
 
 
-def planes_publicos(page: int, per_page: int) -> dict:
+def planes_publicos(page: int, per_page: int, cursor: str | None = None) -> dict:
     """A page of active plans as `plan_dict`s (`/public/planes` and `/api/planes`)."""
-    result = paginate(planes_activos_stmt(), page, per_page)
+    result = paginate(planes_activos_stmt(), page, per_page, cursor)
     result["items"] = [plan_dict(plan) for plan in result["items"]]
     return result
 
 
-def servicios_publicos(solo_activos: bool, page: int, per_page: int) -> dict:
+def servicios_publicos(solo_activos: bool, page: int, per_page: int,
+                       cursor: str | None = None) -> dict:
     """A page of services by name (`solo_activos`: only the active ones)."""
     stmt = select(Servicio).order_by(Servicio.nombre)
     if solo_activos:
         stmt = stmt.where(Servicio.activo.is_(True))
-    return paginate(stmt, page, per_page)
+    return paginate(stmt, page, per_page, cursor)

@@ -37,7 +37,10 @@ class Auditoria(db.Model):
     """One create, update or delete of an audited model."""
 
     __tablename__ = "auditoria"
-    __table_args__ = (sa.Index("ix_auditoria_tabla_registro", "tabla", "registro_id"),)
+    # (filter, id): a filtered list reads its newest rows in index order (core.pagination).
+    __table_args__ = (sa.Index("ix_auditoria_tabla_registro", "tabla", "registro_id"),
+                      sa.Index("ix_auditoria_tabla_id", "tabla", "id"),
+                      sa.Index("ix_auditoria_registro_id_id", "registro_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tabla: Mapped[str] = mapped_column(sa.String(64), nullable=False)

@@ -31,12 +31,21 @@ class UTCDateTime(fields.DateTime):
         return parsed
 
 
+MONEY_MAX = 9_999_999_999.99  # below 1e10: what Numeric(12,2) holds
+
+
 class Money(fields.Field):
     """A JSON number with two decimals in, `Decimal` inside, a number out."""
 
     def __init__(self, *, minimum: Decimal | int | None = 0, **kwargs):
         self.minimum = None if minimum is None else Decimal(minimum)
-        super().__init__(**kwargs)
+        doc = {"type": "number", "multipleOf": 0.01, "maximum": MONEY_MAX,
+               "example": 100.0, "description": (
+                   "Money: a JSON number with at most two decimals and below 10^10 (a string "
+                   "holding such a number is read too).")}
+        if self.minimum is not None:
+            doc["minimum"] = float(self.minimum)
+        super().__init__(metadata={**doc, **kwargs.pop("metadata", {})}, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
@@ -66,6 +75,18 @@ class Money(fields.Field):
 # 16,383 four-byte characters; longer input is a 422, not a database error.
 TEXT_MAX = 10_000
 
+# Dates a body may carry (FECHA ranges in the domains' schemas): 1900-01-01 to 2999-12-31. The
+# spec's pattern is a subset (days 01-28) that JSON Schema can state; any real date in the
+# range is accepted.
+FECHA_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$"
+
+
+def fecha_doc(description: str = "") -> dict:
+    """Spec metadata of a date limited to 1900-01-01..2999-12-31."""
+    text = " ".join(filter(None, [description, "From 1900-01-01 to 2999-12-31."]))
+    return {"pattern": FECHA_PATTERN, "description": text}
+
+
 # Largest value of a signed 32-bit INTEGER column (MySQL/MariaDB `INT`): every id and count.
 MAX_INT = 2**31 - 1
 
@@ -80,11 +101,14 @@ class Id(fields.Integer):
 class EnumValue(fields.String):
     """A string restricted to an Enum's wire values; dumps the value of enum members."""
 
-    def __init__(self, enum_cls, **kwargs):
+    def __init__(self, enum_cls, *, only=None, **kwargs):
+        """`only`: the members a body may carry here, when fewer than the enum's (the spec lists
+        just those)."""
         self.enum_cls = enum_cls
-        values = [m.value for m in enum_cls]
+        values = [m.value for m in (only or enum_cls)]
         validators = [validate.OneOf(values, error="Debe ser uno de: {choices}.")]
-        super().__init__(validate=validators, metadata={"enum": values}, **kwargs)
+        metadata = {"enum": values, **kwargs.pop("metadata", {})}
+        super().__init__(validate=validators, metadata=metadata, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:

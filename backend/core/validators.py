@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import phonenumbers
 import pycountry
@@ -56,8 +57,71 @@ def normalize_email(value: str) -> str:
     return email_key(result.normalized)
 
 
+# What the spec says of these fields (OpenAPI 3.0 / JSON Schema). Where the real rule cannot be
+# written as a pattern (a phone number valid per `phonenumbers`, an address valid per
+# `email-validator`), the description states it and the pattern is a subset of what is accepted:
+# whatever matches it is accepted, so input the spec calls valid is never refused.
+NIT_PATTERN = r"^[0-9]{5,15}(-[0-9])?$"
+PHONE_PATTERN = r"^\+573(0[0-5]|1[0-9]|2[0-3])[0-9]{7}$"
+EMAIL_PATTERN = (r"^[A-Za-z0-9]{1,20}([._+-][A-Za-z0-9]{1,20}){0,2}"
+                 r"@[A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20})?(\.[A-Za-z0-9]{1,20}){0,2}"
+                 r"\.(com|org|net|co|io)$")
+# The ISO 3166-1 alpha-2 codes pycountry knows, written out so that importing the schemas does
+# not load pycountry's database into every process (tests/contract checks the two agree).
+COUNTRY_CODES = (
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX",
+    "AZ", "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ",
+    "BR", "BS", "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK",
+    "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM",
+    "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR",
+    "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS",
+    "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN",
+    "IO", "IQ", "IR", "IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN",
+    "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV",
+    "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ",
+    "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE", "NF", "NG", "NI",
+    "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM",
+    "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC",
+    "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV",
+    "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR",
+    "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+)
+# Unanchored: at least one character that is not a space as Python's `str.strip` sees it (the
+# ECMA `\s` of JSON Schema misses \x1c-\x1f and \x85, which Python strips).
+NOT_BLANK_PATTERN = r"[^\s\x1c-\x1f\x85]"
+
+FIELD_DOCS = {
+    "nit": {"pattern": NIT_PATTERN, "example": "900123456-7", "description": (
+        "NIT: 5 to 15 ASCII digits with an optional `-` check digit; dots and spaces are "
+        "removed first (`900.123.456-7` is read as `900123456-7`).")},
+    "phone": {"pattern": PHONE_PATTERN, "example": "+573001234567", "description": (
+        "A telephone number that libphonenumber (`phonenumbers`) holds valid for its region, "
+        "in any usual notation; one without a `+` prefix is read as Colombian. Answered in "
+        "E.164. The pattern shows the simplest accepted form (a Colombian mobile in E.164); "
+        "any valid number of any country is accepted too.")},
+    "email": {"format": "email", "maxLength": EMAIL_MAX_LENGTH, "pattern": EMAIL_PATTERN,
+              "example": "ana@example.com", "description": (
+                  "An address that `email-validator` accepts (syntax only, no DNS look-up: "
+                  "RFC 5321/5322 with internationalised addresses); stored trimmed and "
+                  "lower-cased. The pattern shows the common ASCII form; any address the "
+                  "validator accepts is accepted too.")},
+    "country": {"enum": list(COUNTRY_CODES), "example": "CO", "description": (
+        "ISO 3166-1 alpha-2 code of an existing country (lower case is accepted and "
+        "upper-cased).")},
+}
+
+
 class _Normalized(fields.String):
     normalizer = staticmethod(lambda v: v)
+    doc: ClassVar[dict] = {}
+
+    def __init__(self, **kwargs):
+        metadata = kwargs.pop("metadata", {})
+        doc = dict(self.doc)
+        if "description" in metadata and "description" in doc:
+            metadata = {**metadata, "description": f"{metadata['description']} {doc['description']}"}
+        super().__init__(metadata={**doc, **metadata}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
@@ -66,18 +130,22 @@ class _Normalized(fields.String):
 
 class Nit(_Normalized):
     normalizer = staticmethod(normalize_nit)
+    doc = FIELD_DOCS["nit"]
 
 
 class Phone(_Normalized):
     normalizer = staticmethod(normalize_phone)
+    doc = FIELD_DOCS["phone"]
 
 
 class Country(_Normalized):
     normalizer = staticmethod(normalize_country)
+    doc = FIELD_DOCS["country"]
 
 
 class Email(_Normalized):
     normalizer = staticmethod(normalize_email)
+    doc = FIELD_DOCS["email"]
 
 
 PASSWORD_MAX_LENGTH = 128  # the password rule's maximum (identity.services.passwords)
@@ -95,8 +163,41 @@ class Password(fields.String):
         super().__init__(metadata=metadata, **kwargs)
 
 
+# The password rule of CONTRACT.md (identity.services.passwords checks it: 422 password_debil).
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_PATTERN = r"^(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])(?=.*[^A-Za-z0-9]).*$"
+PASSWORD_RULE = (f"At least {PASSWORD_MIN_LENGTH} and at most {PASSWORD_MAX_LENGTH} characters "
+                 "with an upper-case letter (A-Z), a lower-case letter (a-z), a digit and a "
+                 "special character (anything else); otherwise 422 `password_debil` listing "
+                 "what is missing.")
+
+
+class NewPassword(Password):
+    """A password being set (registration, reset, change, staff): the spec states the rule.
+    A password only checked against the stored one (sign-in, re-authentication) is a plain
+    `Password`: an old password that predates the rule must still work."""
+
+    def __init__(self, **kwargs):
+        metadata = kwargs.pop("metadata", {})
+        description = " ".join(filter(None, [metadata.get("description"), PASSWORD_RULE]))
+        metadata = {"minLength": PASSWORD_MIN_LENGTH, "pattern": PASSWORD_PATTERN,
+                    "example": "Secreta#123", **metadata, "description": description}
+        super().__init__(metadata=metadata, **kwargs)
+
+
 class Trimmed(fields.String):
-    """A string with surrounding spaces removed; blank counts as missing when required."""
+    """A string with surrounding spaces removed; blank counts as missing when required (and
+    where a minimum length applies: the spec then says it needs a visible character)."""
+
+    def __init__(self, **kwargs):
+        validators = kwargs.get("validate")
+        validators = validators if isinstance(validators, (list, tuple)) else [validators]
+        needs_text = kwargs.get("required") or any(
+            isinstance(v, validate.Length) and (v.min or 0) >= 1 for v in validators)
+        has_pattern = any(isinstance(v, validate.Regexp) for v in validators)
+        if needs_text and not has_pattern:
+            kwargs["metadata"] = {"pattern": NOT_BLANK_PATTERN, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs).strip()

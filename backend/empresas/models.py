@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.audit import Audited
 from ..core.models import StrEnum, TimestampMixin, enum_column, utcnow
+from ..core.search import Searchable
 from ..extensions import db
 
 if TYPE_CHECKING:
@@ -21,8 +22,10 @@ class EstadoEmpresa(StrEnum):
     INACTIVA = "inactiva"
 
 
-class Empresa(Audited, TimestampMixin, db.Model):
+class Empresa(Audited, Searchable, TimestampMixin, db.Model):
     __tablename__ = "empresas"
+    # `?q=` finds a company by the words of these (core.search).
+    __searchable__ = ("nit", "nombre")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nit: Mapped[str] = mapped_column(sa.String(32), unique=True, nullable=False)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..core.api import BEARER, Blueprint
-from ..core.pagination import PaginationArgs, page_of, paginate
+from ..core.pagination import CursorPaginationArgs, page_of, paginate
 from ..identity.guards import auth_required, current_usuario
 from ..identity.models import Rol
 from . import api_keys
@@ -15,11 +15,11 @@ blp = Blueprint("admin_api_keys", __name__, url_prefix="/admin/empresas",
 @blp.route("/<int:empresa_id>/api-keys", methods=["GET"])
 @auth_required(Rol.ADMIN)
 @blp.doc(security=BEARER)
-@blp.arguments(PaginationArgs, location="query", as_kwargs=True)
+@blp.arguments(CursorPaginationArgs, location="query", as_kwargs=True)
 @blp.response(200, page_of(ApiKeySchema))
-def list_keys(empresa_id: int, page: int, per_page: int):
+def list_keys(empresa_id: int, page: int, per_page: int, cursor: str | None):
     """List a company's API keys (never the key itself)."""
-    return paginate(api_keys.keys_of(empresa_id), page, per_page)
+    return paginate(api_keys.keys_of(empresa_id), page, per_page, cursor)
 
 
 @blp.route("/<int:empresa_id>/api-keys", methods=["POST"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from ..core.pagination import PaginationArgs
+from ..core.pagination import CursorPaginationArgs
 from ..core.schemas import BaseSchema, EnumValue, UTCDateTime
 from ..core.validators import Country, Email, Nit, Phone, Trimmed
 from .models import EstadoEmpresa
@@ -25,8 +25,11 @@ class EmpresaSchema(BaseSchema):
     created_at = UTCDateTime(dump_only=True)
 
 
-class EmpresaQuerySchema(PaginationArgs):
-    q = fields.String(metadata={"description": "Part of the NIT or of the name."})
+class EmpresaQuerySchema(CursorPaginationArgs):
+    q = fields.String(metadata={"description": (
+        "Words, each the beginning of a word of the NIT or the name (accents and case ignored; "
+        "every word must match). A NIT may be pasted whole, with or without dots and check "
+        "digit. No word at all (only punctuation) matches nothing.")})
     estado = EnumValue(EstadoEmpresa)
 
 

@@ -6,15 +6,17 @@ from sqlalchemy import select
 from ..core import audit, persistence
 from ..core.audit import AccionAuditoria
 from ..core.pagination import paginate
-from ..core.persistence import ensure_unique, get_or_404, matching, where_given
+from ..core.persistence import ensure_unique, get_or_404, where_given
+from ..core.search import searching
 from .models import Empresa, EstadoEmpresa
 
 
 def listar(q: str | None = None, estado: EstadoEmpresa | None = None, page: int = 1,
-           per_page: int = 20) -> dict:
-    """A page of companies, newest id last; `q` matches part of the NIT or the name."""
+           per_page: int = 20, cursor: str | None = None) -> dict:
+    """A page of companies, newest id last; `q` finds words of the NIT or the name by their
+    beginning (core.search)."""
     stmt = where_given(select(Empresa).order_by(Empresa.id), {Empresa.estado: estado})
-    return paginate(matching(stmt, q, Empresa.nit, Empresa.nombre), page, per_page)
+    return paginate(searching(stmt, q, Empresa), page, per_page, cursor)
 
 
 def obtener(empresa_id: int) -> Empresa:

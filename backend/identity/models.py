@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.audit import Audited
 from ..core.models import StrEnum, TimestampMixin, enum_column, utcnow
+from ..core.search import Searchable
 from ..extensions import db
 
 if TYPE_CHECKING:
@@ -26,8 +27,12 @@ class Rol(StrEnum):
 STAFF_ROLES = (Rol.ADMIN, Rol.SOPORTE)
 
 
-class Usuario(Audited, TimestampMixin, db.Model):
+class Usuario(Audited, Searchable, TimestampMixin, db.Model):
     __tablename__ = "usuarios"
+    # `?q=` finds a user by the words of these (core.search).
+    __searchable__ = ("nombre", "email")
+    # (filter, id): the staff list filtered by `is_active` reads in index order (core.pagination).
+    __table_args__ = (sa.Index("ix_usuarios_is_active_id", "is_active", "id"),)
     # A sign-in is in LogAcceso; it is not a change of the account.
     __audit_ignore__ = frozenset({"last_login_at", "last_login_ip"})
 

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ..core.pagination import PaginationArgs
+from ..core.pagination import CursorPaginationArgs
 from ..core.schemas import BaseSchema, EnumValue, Id, UTCDateTime
-from ..core.validators import Country, Email, Password, Phone, Trimmed, email_key
+from ..core.validators import (
+    NOT_BLANK_PATTERN,
+    Country,
+    Email,
+    NewPassword,
+    Password,
+    Phone,
+    Trimmed,
+    email_key,
+)
 from .models import Rol
 
 
@@ -31,6 +40,11 @@ class LoginEmail(fields.String):
     """An email as typed at sign-in: in its `email_key` form, not re-validated (a stored
     address that a newer validator would refuse must still sign in)."""
 
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"pattern": NOT_BLANK_PATTERN, "example": "ana@example.com",
+                                   "description": "Trimmed and lower-cased; not blank.",
+                                   **kwargs.pop("metadata", {})}, **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         value = email_key(super()._deserialize(value, attr, data, **kwargs))
         if not value:
@@ -41,7 +55,7 @@ class LoginEmail(fields.String):
 class RegistroSchema(BaseSchema):
     nombre = Trimmed(required=True, validate=validate.Length(max=150))
     email = Email(required=True, validate=validate.Length(max=255))
-    password = Password(required=True)
+    password = NewPassword(required=True)
     telefono = Phone(allow_none=True)
     activar_otp = fields.Boolean(load_default=False)
 
@@ -141,7 +155,7 @@ class ForgotSchema(BaseSchema):
 
 class ResetSchema(BaseSchema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=512))
-    password = Password(required=True)
+    password = NewPassword(required=True)
     otp_code = fields.String(validate=validate.Length(min=1, max=16),
                              metadata={"description": "Required when the account has 2FA on."})
     backup_code = fields.String(validate=validate.Length(min=1, max=32),
@@ -179,7 +193,7 @@ class ValidCodeSchema(BaseSchema):
 
 class PasswordChangeSchema(BaseSchema):
     current_password = Password(required=True)
-    new_password = Password(required=True)
+    new_password = NewPassword(required=True)
     otp_code = fields.String(validate=validate.Length(min=1, max=16),
                              metadata={"description": "Required when 2FA is on."})
     verification_code = fields.String(validate=validate.Length(min=1, max=16), metadata={
@@ -212,7 +226,7 @@ class AdminUsuarioSchema(BaseSchema):
 
     nombre = Trimmed(required=True, validate=validate.Length(max=150))
     email = Email(required=True)
-    password = Password(required=True)
+    password = NewPassword(required=True)
     rol = EnumValue(Rol, load_default=Rol.CLIENTE)
     empresa_id = Id(allow_none=True)
     telefono = Phone(allow_none=True)
@@ -230,12 +244,15 @@ class AdminUsuarioUpdateSchema(BaseSchema):
     is_active = fields.Boolean()
 
 
-class UsuarioQuerySchema(PaginationArgs):
-    q = fields.String(metadata={"description": "Part of the name or email."})
+class UsuarioQuerySchema(CursorPaginationArgs):
+    q = fields.String(metadata={"description": (
+        "Words, each the beginning of a word of the name or the email (accents and case "
+        "ignored; every word must match). An email may be pasted whole, or its domain. No word "
+        "at all (only punctuation) matches nothing.")})
     rol = EnumValue(Rol)
     empresa_id = Id()
     is_active = fields.Boolean()
 
 
 class NuevaPasswordSchema(BaseSchema):
-    password = Password(required=True)
+    password = NewPassword(required=True)

@@ -6,8 +6,8 @@ from marshmallow import ValidationError
 from ..catalogo import services as catalogo
 from ..core.api import API_KEY, BEARER, Blueprint
 from ..core.errors import ValidationFailed
-from ..core.pagination import PaginationArgs, page_of
-from ..core.validators import normalize_nit
+from ..core.pagination import CursorPaginationArgs, page_of
+from ..core.validators import NIT_PATTERN, normalize_nit
 from ..empresas.api_key_auth import api_key_required, empresa_id_of_key
 from ..identity.guards import auth_required, current_usuario
 from . import services as licencia
@@ -48,14 +48,16 @@ def _nit(raw: str) -> str:
 @blp.route("/planes", methods=["GET"])
 @api_key_required
 @blp.doc(security=API_KEY)
-@blp.arguments(PaginationArgs, location="query", as_kwargs=True)
+@blp.arguments(CursorPaginationArgs, location="query", as_kwargs=True)
 @blp.response(200, page_of("PlanPublicoSchema"))
-def planes(page: int, per_page: int):
+def planes(page: int, per_page: int, cursor: str | None):
     """Active plans with their services (as `/public/planes`)."""
-    return catalogo.planes_publicos(page, per_page)
+    return catalogo.planes_publicos(page, per_page, cursor)
 
 
-@blp.route("/suscripcion-activa/<string:nit>", methods=["GET"])
+@blp.route("/suscripcion-activa/<string:nit>", methods=["GET"], parameters=[
+    {"in": "path", "name": "nit", "description": "The company's NIT (dots and spaces ignored).",
+     "schema": {"type": "string", "pattern": NIT_PATTERN, "example": "900123456-7"}}])
 @api_key_required
 @blp.doc(security=API_KEY)
 @blp.arguments(NonceQuerySchema, location="query")

@@ -10,6 +10,9 @@ from ..core.schemas import BaseSchema
 from ..core.validators import Nit
 
 NONCE_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
+# The same rule for the spec (JSON Schema regex): 1 to 128 visible ASCII characters.
+NONCE_DOC = {"pattern": "^[!-~]{1,128}$", "description": "Echoed in the signed answer: 1 to 128 "
+             "visible ASCII characters (a random token per request lets you detect replays)."}
 
 
 def _nonce(value: str) -> None:
@@ -18,20 +21,20 @@ def _nonce(value: str) -> None:
 
 
 class NonceQuerySchema(BaseSchema):
-    nonce = fields.String(validate=_nonce, metadata={"description": "Echoed in the signed answer."})
+    nonce = fields.String(validate=_nonce, metadata=NONCE_DOC)
 
 
 class VerificarLicenciaSchema(BaseSchema):
     """`POST /api/verificar-licencia` body (optional)."""
 
-    nonce = fields.String(validate=_nonce)
+    nonce = fields.String(validate=_nonce, metadata=NONCE_DOC)
 
 
 class VerificarServiciosSchema(BaseSchema):
     nit = Nit(required=True)
     servicios = fields.List(fields.String(validate=validate.Length(min=1, max=120)), required=True,
                             validate=validate.Length(min=1, max=100))
-    nonce = fields.String(validate=_nonce)
+    nonce = fields.String(validate=_nonce, metadata=NONCE_DOC)
 
 
 class EmpresaLicenciaSchema(BaseSchema):

@@ -23,7 +23,9 @@ def countries(q: str, limit: int):
     return location.search_countries(q, limit), 200, CACHE_HEADERS
 
 
-@blp.route("/countries/<string:iso2>/cities", methods=["GET"])
+@blp.route("/countries/<string:iso2>/cities", methods=["GET"], parameters=[
+    {"in": "path", "name": "iso2", "description": "ISO 3166-1 alpha-2 code, either case (CO).",
+     "schema": {"type": "string", "pattern": ISO2.pattern}}])
 @blp.arguments(LocationQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, CitySchema(many=True))
 def cities(q: str, limit: int, iso2: str):

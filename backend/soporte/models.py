@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.audit import Audited
 from ..core.models import HOURS, MONEY, StrEnum, TimestampMixin, enum_column, utc_today, utcnow
+from ..core.search import Searchable
 from ..extensions import db
 
 if TYPE_CHECKING:
@@ -133,11 +134,17 @@ class Prioridad(StrEnum):
     URGENTE = "urgente"
 
 
-class SoporteTicket(Audited, TimestampMixin, db.Model):
+class SoporteTicket(Audited, Searchable, TimestampMixin, db.Model):
     __tablename__ = "soporte_tickets"
+    # `?q=` finds a ticket by the words of these (core.search).
+    __searchable__ = ("titulo", "descripcion")
     __table_args__ = (
         sa.Index("ix_soporte_tickets_empresa_estado", "empresa_id", "estado"),
         sa.Index("ix_soporte_tickets_estado_prioridad", "estado", "prioridad"),
+        # (filter, id): a filtered list reads its newest tickets in index order (core.pagination).
+        sa.Index("ix_soporte_tickets_empresa_id_id", "empresa_id", "id"),
+        sa.Index("ix_soporte_tickets_estado_id", "estado", "id"),
+        sa.Index("ix_soporte_tickets_prioridad_id", "prioridad", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

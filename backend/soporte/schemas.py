@@ -5,9 +5,9 @@ from datetime import date
 
 from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
 
-from ..core.pagination import PaginationArgs
-from ..core.schemas import TEXT_MAX, BaseSchema, EnumValue, Id, Money, UTCDateTime
-from ..core.validators import Trimmed
+from ..core.pagination import CursorPaginationArgs
+from ..core.schemas import TEXT_MAX, BaseSchema, EnumValue, Id, Money, UTCDateTime, fecha_doc
+from ..core.validators import NOT_BLANK_PATTERN, Trimmed
 from .models import EstadoPago, EstadoSoporte, EstadoTicket, Modalidad, Prioridad
 
 FECHA = validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31),
@@ -51,7 +51,7 @@ class SoporteTipoUpdateSchema(SoporteTipoSchema):
     activo = fields.Boolean()
 
 
-class SoporteTipoQuerySchema(PaginationArgs):
+class SoporteTipoQuerySchema(CursorPaginationArgs):
     q = fields.String(validate=validate.Length(max=120))
     activo = fields.Boolean()
     modalidad = EnumValue(Modalidad)
@@ -66,9 +66,9 @@ class SoporteSuscripcionSchema(BaseSchema):
     empresa_id = Id(required=True)
     suscripcion_id = Id(required=True)
     soporte_tipo_id = Id(required=True)
-    fecha_inicio = fields.Date(validate=FECHA, metadata={"description": "Default: today (UTC)."})
-    fecha_fin = fields.Date(validate=FECHA, metadata={
-        "description": "Default: one month after fecha_inicio (one year for `anual`), inclusive."})
+    fecha_inicio = fields.Date(validate=FECHA, metadata=fecha_doc("Default: today (UTC)."))
+    fecha_fin = fields.Date(validate=FECHA, metadata=fecha_doc(
+        "Default: one month after fecha_inicio (one year for `anual`), inclusive."))
     estado = EnumValue(EstadoSoporte)
     precio_actual = Money(dump_only=True)
     tickets_consumidos = fields.Integer(dump_only=True)
@@ -90,15 +90,23 @@ class SoporteSuscripcionSchema(BaseSchema):
             raise ValidationError({"fecha_fin": ["No puede ser anterior a fecha_inicio."]})
 
 
+class SoporteSuscripcionAltaSchema(SoporteSuscripcionSchema):
+    """POST body: a new support subscription starts `activo` (default) or `pendiente_pago`."""
+
+    estado = EnumValue(EstadoSoporte, only=(EstadoSoporte.ACTIVO, EstadoSoporte.PENDIENTE_PAGO),
+                       metadata={"description": "Default `activo`; `pendiente_pago` until a "
+                                                "successful payment."})
+
+
 class SoporteSuscripcionUpdateSchema(BaseSchema):
     """PUT body: dates and notes (the state changes through renovar, cancelar and payments)."""
 
-    fecha_inicio = fields.Date(validate=FECHA)
-    fecha_fin = fields.Date(validate=FECHA)
+    fecha_inicio = fields.Date(validate=FECHA, metadata=fecha_doc())
+    fecha_fin = fields.Date(validate=FECHA, metadata=fecha_doc())
     notas = fields.String(allow_none=True, validate=validate.Length(max=TEXT_MAX))
 
 
-class SoporteSuscripcionQuerySchema(PaginationArgs):
+class SoporteSuscripcionQuerySchema(CursorPaginationArgs):
     empresa_id = Id()
     estado = EnumValue(EstadoSoporte)
     soporte_tipo_id = Id()
@@ -140,7 +148,7 @@ class SoportePagoUpdateSchema(BaseSchema):
                           validate=_small_object)
 
 
-class SoportePagoQuerySchema(PaginationArgs):
+class SoportePagoQuerySchema(CursorPaginationArgs):
     soporte_suscripcion_id = Id()
     estado = EnumValue(EstadoPago)
 
@@ -183,9 +191,15 @@ class DisponibilidadSchema(BaseSchema):
 # Free text of a ticket or comment: at least one visible character (blank is refused).
 TEXTO = [validate.Length(min=1, max=TEXT_MAX),
          validate.Regexp(r"\s*\S", error="No puede estar vacío.")]
+TEXTO_DOC = {"pattern": NOT_BLANK_PATTERN, "description": "Not blank."}
 # A title is one line: it becomes the subject of the emails about the ticket.
 TITULO = [validate.Length(min=1, max=255),
           validate.Regexp(r"[^\x00-\x1f\x7f]*\Z", error="Una sola línea, sin caracteres de control.")]
+# The same rule for the spec (the validator's `\Z` is Python only): one line, no control
+# characters, at least one visible character (surrounding spaces are trimmed).
+TITULO_DOC = {"pattern": r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f\x85][^\x00-\x1f\x7f]*$",
+              "description": "One line: no control characters; surrounding spaces are trimmed "
+                             "and something must remain."}
 
 
 class ArchivoSchema(BaseSchema):
@@ -209,7 +223,7 @@ class ArchivoInternoSchema(BaseSchema):
 class ComentarioSchema(BaseSchema):
     id = fields.Integer(dump_only=True)
     ticket_id = fields.Integer(dump_only=True)
-    contenido = fields.String(required=True, validate=TEXTO)
+    contenido = fields.String(required=True, validate=TEXTO, metadata=TEXTO_DOC)
     interno = fields.Boolean(load_default=False, metadata={"description": "Staff only: never "
                                                            "shown through the internal API."})
     es_admin = fields.Boolean(dump_only=True)
@@ -222,8 +236,8 @@ class TicketSchema(BaseSchema):
 
     id = fields.Integer(dump_only=True)
     empresa_id = Id(required=True)
-    titulo = Trimmed(required=True, validate=TITULO)
-    descripcion = fields.String(required=True, validate=TEXTO)
+    titulo = Trimmed(required=True, validate=TITULO, metadata=TITULO_DOC)
+    descripcion = fields.String(required=True, validate=TEXTO, metadata=TEXTO_DOC)
     estado = EnumValue(EstadoTicket, dump_only=True)
     prioridad = EnumValue(Prioridad, load_default=Prioridad.MEDIA)
     usuario_id = Id(allow_none=True)
@@ -244,8 +258,8 @@ class TicketDetalleSchema(TicketSchema):
 class TicketInternoSchema(BaseSchema):
     """`POST /api/internal/support/create_tickets` body (the company is `X-Empresa-Id`)."""
 
-    titulo = Trimmed(required=True, validate=TITULO)
-    descripcion = fields.String(required=True, validate=TEXTO)
+    titulo = Trimmed(required=True, validate=TITULO, metadata=TITULO_DOC)
+    descripcion = fields.String(required=True, validate=TEXTO, metadata=TEXTO_DOC)
     usuario_id = Id(allow_none=True)
     prioridad = EnumValue(Prioridad, load_default=Prioridad.MEDIA)
     metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), allow_none=True,
@@ -253,7 +267,7 @@ class TicketInternoSchema(BaseSchema):
 
 
 class ComentarioInternoSchema(BaseSchema):
-    contenido = fields.String(required=True, validate=TEXTO)
+    contenido = fields.String(required=True, validate=TEXTO, metadata=TEXTO_DOC)
     usuario_id = Id(allow_none=True)
 
 
@@ -266,19 +280,22 @@ class TicketPatchSchema(BaseSchema):
 class CerrarTicketSchema(BaseSchema):
     horas = fields.Decimal(places=2, as_string=False, validate=validate.Range(
         min=0, max=10_000, min_inclusive=False, error="Debe ser mayor que 0 y a lo sumo 10000."),
-        metadata={"description": "Hours spent; required for `por_horas`."})
+        metadata={"description": "Hours spent; required for `por_horas`. Rounded to two "
+                                 "decimals, which must leave more than 0.",
+                  "minimum": 0.01})
 
 
-class TicketQuerySchema(PaginationArgs):
+class TicketQuerySchema(CursorPaginationArgs):
     estado = EnumValue(EstadoTicket)
     prioridad = EnumValue(Prioridad)
     empresa_id = Id()
     asignado_a = Id()
-    q = fields.String(validate=validate.Length(max=200),
-                      metadata={"description": "Part of the title or description."})
+    q = fields.String(validate=validate.Length(max=200), metadata={"description": (
+        "Words, each the beginning of a word of the title or the description (accents and case "
+        "ignored; every word must match). No word at all (only punctuation) matches nothing.")})
 
 
-class TicketInternoQuerySchema(PaginationArgs):
+class TicketInternoQuerySchema(CursorPaginationArgs):
     estado = EnumValue(EstadoTicket)
 
 
@@ -301,8 +318,8 @@ class EstadisticasSchema(BaseSchema):
 
 class EstadisticasQuerySchema(BaseSchema):
     empresa_id = Id()
-    desde = fields.Date(validate=FECHA, metadata={"description": "Tickets opened from this UTC day."})
-    hasta = fields.Date(validate=FECHA, metadata={"description": "Up to this UTC day, inclusive."})
+    desde = fields.Date(validate=FECHA, metadata=fecha_doc("Tickets opened from this UTC day."))
+    hasta = fields.Date(validate=FECHA, metadata=fecha_doc("Up to this UTC day, inclusive."))
 
     @validates_schema
     def _fechas_en_orden(self, data, **_kwargs):
@@ -318,5 +335,7 @@ class EstadoSchema(BaseSchema):
 class ArchivoUploadSchema(BaseSchema):
     """multipart/form-data with the file in `file`."""
 
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"},
+    file = fields.Raw(required=True, metadata={
+        "type": "string", "format": "binary", "minLength": 1,
+        "description": "A non-empty file with a name; see the allowed extensions and limits."},
                       error_messages={"required": "Adjunte un archivo en el campo file."})

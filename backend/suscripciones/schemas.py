@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from marshmallow import fields, validate
 
-from ..core.pagination import PaginationArgs
-from ..core.schemas import TEXT_MAX, BaseSchema, EnumValue, Id, Money, UTCDateTime
-from ..core.validators import Country, Email, Nit, Password, Phone, Trimmed
+from ..core.pagination import CursorPaginationArgs
+from ..core.schemas import TEXT_MAX, BaseSchema, EnumValue, Id, Money, UTCDateTime, fecha_doc
+from ..core.validators import Country, Email, NewPassword, Nit, Phone, Trimmed
 from ..empresas.models import EstadoEmpresa
 from .models import EstadoSuscripcion, Periodo
 
@@ -36,7 +36,7 @@ class SuscripcionSchema(BaseSchema):
     plan_id = Id(required=True)
     plan = fields.Nested(SuscripcionPlanSchema, dump_only=True)
     periodo = EnumValue(Periodo, required=True)
-    fecha_inicio = fields.Date(validate=FECHA, metadata={"description": "Default: today (UTC)."})
+    fecha_inicio = fields.Date(validate=FECHA, metadata=fecha_doc("Default: today (UTC)."))
     fecha_fin = fields.Date(dump_only=True, metadata={
         "description": "Inclusive last day: fecha_inicio plus one month (or year) minus one day."})
     estado = EnumValue(EstadoSuscripcion, dump_only=True)
@@ -52,7 +52,7 @@ class SuscripcionSchema(BaseSchema):
     created_at = UTCDateTime(dump_only=True)
 
 
-class SuscripcionQuerySchema(PaginationArgs):
+class SuscripcionQuerySchema(CursorPaginationArgs):
     empresa_id = Id()
     estado = EnumValue(EstadoSuscripcion)
     plan_id = Id()
@@ -114,7 +114,7 @@ class ServicioPublicoSchema(BaseSchema):
     activo = fields.Boolean()
 
 
-class ServiciosQuerySchema(PaginationArgs):
+class ServiciosQuerySchema(CursorPaginationArgs):
     activos = fields.Boolean(load_default=False,
                              metadata={"description": "1/true: only active services."})
 
@@ -141,7 +141,7 @@ class EmpresaAltaSchema(BaseSchema):
 class UsuarioAltaSchema(BaseSchema):
     nombre = Trimmed(required=True, validate=validate.Length(min=1, max=150))
     email = Email(required=True)
-    password = Password(required=True)
+    password = NewPassword(required=True)
 
 
 class SuscripcionPublicaSchema(BaseSchema):

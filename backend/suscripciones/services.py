@@ -66,10 +66,10 @@ def precio_con_descuento(plan: Plan, periodo: Periodo, porcentaje: Decimal) -> D
 # ---------------------------------------------------------------- staff
 
 def listar(empresa_id: int | None = None, estado: EstadoSuscripcion | None = None,
-           plan_id: int | None = None, page: int = 1, per_page: int = 20) -> dict:
+           plan_id: int | None = None, page: int = 1, per_page: int = 20, cursor: str | None = None) -> dict:
     stmt = where_given(select(Suscripcion).options(CON_PLAN).order_by(Suscripcion.id), {
         Suscripcion.empresa_id: empresa_id, Suscripcion.estado: estado, Suscripcion.plan_id: plan_id})
-    return paginate(stmt, page, per_page)
+    return paginate(stmt, page, per_page, cursor)
 
 
 def obtener(suscripcion_id: int) -> Suscripcion:
@@ -165,12 +165,12 @@ def cambiar_descuento(suscripcion_id: int, porcentaje: Decimal) -> Suscripcion:
 
 # ---------------------------------------------------------------- the customer's own
 
-def de_usuario(usuario: Usuario, page: int = 1, per_page: int = 20) -> dict:
+def de_usuario(usuario: Usuario, page: int = 1, per_page: int = 20, cursor: str | None = None) -> dict:
     """A page of the subscriptions `usuario` may see (their company's), newest first, each
     with its plan and the plan's services."""
     stmt = (Suscripcion.visibles_para(usuario).options(CON_SERVICIOS)
             .order_by(Suscripcion.id.desc()))
-    return paginate(stmt, page, per_page)
+    return paginate(stmt, page, per_page, cursor)
 
 
 def cambiar_renovacion_automatica(suscripcion_id: int, usuario: Usuario, valor: bool) -> Suscripcion:

@@ -4,12 +4,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import redis
-from flask import current_app, jsonify
+from flask import current_app
 from sqlalchemy import text
 
 from ..core.api import Blueprint
 from ..core.errors import error_response
 from ..extensions import db
+from .schemas import HealthSchema, NotReadySchema, ReadySchema
 
 blp = Blueprint("health", __name__, description="Liveness and readiness")
 
@@ -41,18 +42,23 @@ def _redis_label(url: str) -> str:
 
 
 @blp.route("/health", methods=["GET"])
+@blp.response(200, HealthSchema)
 def health():
     """Process alive."""
-    return jsonify(status="ok")
+    return {"status": "ok"}
 
 
 @blp.route("/healthz", methods=["GET", "HEAD"])
+@blp.response(200, HealthSchema, description="`{\"status\": \"ok\"}` (no body for HEAD).")
 def healthz():
     """Process alive (load-balancer form; HEAD allowed)."""
-    return jsonify(status="ok")
+    return {"status": "ok"}
 
 
 @blp.route("/ready", methods=["GET"])
+@blp.response(200, ReadySchema)
+@blp.alt_response(503, schema=NotReadySchema, description="`no_disponible`: a dependency did "
+                  "not answer; `details.checks` says which.")
 def ready():
     """Database and, where configured, Redis and file storage reachable; 503 otherwise."""
     checks: dict[str, str] = {}
@@ -68,5 +74,5 @@ def ready():
             db.session.rollback()
             checks[name] = f"error: {type(exc).__name__}"
     if all(value == "ok" for value in checks.values()):
-        return jsonify(status="ok", checks=checks)
+        return {"status": "ok", "checks": checks}
     return error_response(503, "no_disponible", "Dependencias no disponibles.", {"checks": checks})

@@ -150,7 +150,9 @@ def _count(client, count_queries, db, path: str, headers: dict) -> int:
 
 PATHS = [
     "/admin/empresas",
+    "/admin/empresas?q=otra 8000",
     "/admin/usuarios",
+    "/admin/usuarios?q=usuario example.com",
     "/admin/planes",
     "/admin/servicios",
     "/admin/planes/{plan_id}/servicios",
@@ -162,6 +164,7 @@ PATHS = [
     "/admin/soporte-suscripciones",
     "/admin/soporte-pagos",
     "/admin/soporte-tickets",
+    "/admin/soporte-tickets?q=ticket factura",
     "/admin/soporte-tickets/{ticket_id}",
     "/api/internal/support/tickets",
     "/api/internal/support/ticket_id/{ticket_id}",
@@ -184,7 +187,7 @@ def test_list_queries_do_not_grow_with_rows(client, db, count_queries, empresa, 
         headers = admin_headers
     url = path.format(plan_id=world.plan_id, ticket_id=world.ticket_id, empresa_id=empresa.id)
     if "{ticket_id}" not in path:  # a ticket's detail is one object, not a page
-        url += "?per_page=100"
+        url += ("&" if "?" in url else "?") + "per_page=100"
     few = _count(client, count_queries, db, url, headers)
     world.grow(MANY - FEW)
     many = _count(client, count_queries, db, url, headers)

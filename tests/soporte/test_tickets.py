@@ -170,8 +170,8 @@ def test_list_newest_first_with_the_ticket_object(client, staff, listado):
     ("asignado_a={soporte}", [1]),
     ("q=factur", [1, 0]),           # the title of one, the description (another case) of the other
     ("q=EXPORTO", [2]),
-    ("q=50%25", [3]),              # a literal %, not a wildcard
-    ("q=_", []),                   # a literal _, not a wildcard
+    ("q=50%25", [3, 0]),           # % separates words (never a wildcard): "50" begins "50", "500"
+    ("q=_", []),                   # no word at all: nothing (never a wildcard)
     ("q=zzz", []),
 ])
 def test_list_filters(client, staff, listado, empresa, otra_empresa, soporte_user, query,

@@ -7,7 +7,8 @@ from sqlalchemy import select
 from ...core import persistence
 from ...core.errors import Conflict, ValidationFailed
 from ...core.pagination import paginate
-from ...core.persistence import ensure_unique, get_or_404, matching, where_given
+from ...core.persistence import ensure_unique, get_or_404, where_given
+from ...core.search import searching
 from ...empresas.models import Empresa
 from ...extensions import db
 from ..models import Rol, Usuario
@@ -16,11 +17,13 @@ from .sessions import revoke_user_sessions
 
 
 def listar(q: str | None = None, rol: Rol | None = None, empresa_id: int | None = None,
-           is_active: bool | None = None, page: int = 1, per_page: int = 20) -> dict:
-    """A page of users; `q` matches part of the name or the email."""
+           is_active: bool | None = None, page: int = 1, per_page: int = 20,
+           cursor: str | None = None) -> dict:
+    """A page of users; `q` finds words of the name or the email by their beginning
+    (core.search)."""
     stmt = where_given(select(Usuario).order_by(Usuario.id), {
         Usuario.rol: rol, Usuario.empresa_id: empresa_id, Usuario.is_active: is_active})
-    return paginate(matching(stmt, q, Usuario.nombre, Usuario.email), page, per_page)
+    return paginate(searching(stmt, q, Usuario), page, per_page, cursor)
 
 
 def obtener(usuario_id: int) -> Usuario:

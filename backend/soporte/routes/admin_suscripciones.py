@@ -6,6 +6,7 @@ from ...core.pagination import page_of
 from ...identity.guards import auth_required, current_usuario
 from ..schemas import (
     CancelarSoporteSchema,
+    SoporteSuscripcionAltaSchema,
     SoporteSuscripcionQuerySchema,
     SoporteSuscripcionSchema,
     SoporteSuscripcionUpdateSchema,
@@ -40,7 +41,7 @@ def obtener(soporte_suscripcion_id):
 @blp.route("", methods=["POST"])
 @blp.doc(security=BEARER)
 @auth_required(*STAFF)
-@blp.arguments(SoporteSuscripcionSchema)
+@blp.arguments(SoporteSuscripcionAltaSchema)
 @blp.response(201, SoporteSuscripcionSchema)
 def crear(datos):
     """Create a support subscription at the type's price (`activo`, or `pendiente_pago` until a

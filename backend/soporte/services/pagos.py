@@ -18,11 +18,11 @@ from ..models import EstadoPago, EstadoSoporte, SoportePago, SoporteSuscripcion
 
 
 def listar(soporte_suscripcion_id: int | None = None, estado: EstadoPago | None = None,
-           page: int = 1, per_page: int = 20) -> dict:
+           page: int = 1, per_page: int = 20, cursor: str | None = None) -> dict:
     """A page of payments, newest first."""
     stmt = where_given(select(SoportePago).order_by(SoportePago.id.desc()), {
         SoportePago.soporte_suscripcion_id: soporte_suscripcion_id, SoportePago.estado: estado})
-    return paginate(stmt, page, per_page)
+    return paginate(stmt, page, per_page, cursor)
 
 
 def obtener(pago_id: int) -> SoportePago:

@@ -48,13 +48,14 @@ def filtro_estado(estado: EstadoSoporte):
 
 
 def listar(empresa_id: int | None = None, estado: EstadoSoporte | None = None,
-           soporte_tipo_id: int | None = None, page: int = 1, per_page: int = 20) -> dict:
+           soporte_tipo_id: int | None = None, page: int = 1, per_page: int = 20,
+           cursor: str | None = None) -> dict:
     """A page of support subscriptions, newest first."""
     stmt = where_given(select(SoporteSuscripcion).order_by(SoporteSuscripcion.id.desc()), {
         SoporteSuscripcion.empresa_id: empresa_id, SoporteSuscripcion.soporte_tipo_id: soporte_tipo_id})
     if estado is not None:
         stmt = stmt.where(filtro_estado(estado))
-    return paginate(stmt, page, per_page)
+    return paginate(stmt, page, per_page, cursor)
 
 
 def obtener(soporte_suscripcion_id: int) -> SoporteSuscripcion:

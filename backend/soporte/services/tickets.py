@@ -18,7 +18,8 @@ from sqlalchemy.orm import selectinload
 from ...core.errors import Conflict, NotFound, ValidationFailed
 from ...core.models import utcnow
 from ...core.pagination import paginate
-from ...core.persistence import matching, retry_on_lock_conflict, where_given
+from ...core.persistence import retry_on_lock_conflict, where_given
+from ...core.search import searching
 from ...empresas.models import Empresa
 from ...extensions import db
 from ...identity.models import STAFF_ROLES, Usuario
@@ -50,21 +51,22 @@ CON_DETALLE = (selectinload(SoporteTicket.comentarios), selectinload(SoporteTick
 
 def listar(estado: EstadoTicket | None = None, prioridad: Prioridad | None = None,
            empresa_id: int | None = None, asignado_a: int | None = None, q: str | None = None,
-           page: int = 1, per_page: int = 20) -> dict:
-    """A page of tickets for staff, newest first; `q` matches part of the title or description."""
+           page: int = 1, per_page: int = 20, cursor: str | None = None) -> dict:
+    """A page of tickets for staff, newest first; `q` finds words of the title or description by
+    their beginning (core.search)."""
     stmt = where_given(select(SoporteTicket).order_by(SoporteTicket.id.desc()), {
         SoporteTicket.estado: estado, SoporteTicket.prioridad: prioridad,
         SoporteTicket.empresa_id: empresa_id, SoporteTicket.asignado_a: asignado_a})
-    return paginate(matching(stmt, q, SoporteTicket.titulo, SoporteTicket.descripcion), page, per_page)
+    return paginate(searching(stmt, q, SoporteTicket), page, per_page, cursor)
 
 
 def listar_de_empresa(empresa_id: int, estado: EstadoTicket | None = None, page: int = 1,
-                      per_page: int = 20) -> dict:
+                      per_page: int = 20, cursor: str | None = None) -> dict:
     """A page of one company's tickets, newest first (the internal API)."""
     stmt = SoporteTicket.de_empresa(empresa_id).order_by(SoporteTicket.id.desc())
     if estado is not None:
         stmt = stmt.where(SoporteTicket.estado == estado)
-    return paginate(stmt, page, per_page)
+    return paginate(stmt, page, per_page, cursor)
 
 
 def obtener(ticket_id: int) -> SoporteTicket:

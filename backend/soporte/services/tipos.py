@@ -13,12 +13,12 @@ from ..models import Modalidad, SoporteSuscripcion, SoporteTipo
 
 
 def listar(q: str | None = None, activo: bool | None = None, modalidad: Modalidad | None = None,
-           page: int = 1, per_page: int = 20) -> dict:
+           page: int = 1, per_page: int = 20, cursor: str | None = None) -> dict:
     """A page of support types by id; `q` matches part of the name, whatever the case (`%`
     and `_` in it are plain characters, not wildcards)."""
     stmt = where_given(select(SoporteTipo).order_by(SoporteTipo.id),
                        {SoporteTipo.activo: activo, SoporteTipo.modalidad: modalidad})
-    return paginate(matching(stmt, q, SoporteTipo.nombre), page, per_page)
+    return paginate(matching(stmt, q, SoporteTipo.nombre), page, per_page, cursor)
 
 
 def obtener(tipo_id: int) -> SoporteTipo:

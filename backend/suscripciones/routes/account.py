@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...core.api import BEARER, Blueprint
-from ...core.pagination import PaginationArgs, page_of
+from ...core.pagination import CursorPaginationArgs, page_of
 from ...identity.guards import auth_required, current_usuario
 from .. import services as suscripciones
 from ..schemas import CuentaSuscripcionSchema, RenovacionAutomaticaSchema
@@ -16,7 +16,7 @@ blp = Blueprint("account_suscripciones", __name__, url_prefix="/account",
 @blp.route("/suscripciones", methods=["GET"], endpoint="listar_alias")
 @blp.doc(security=BEARER)
 @auth_required()
-@blp.arguments(PaginationArgs, location="query")
+@blp.arguments(CursorPaginationArgs, location="query")
 @blp.response(200, page_of(CuentaSuscripcionSchema))
 def listar(args):
     """My company's subscriptions, newest first, each with its plan and the plan's services."""

@@ -5,7 +5,7 @@ from flask import current_app
 
 from ...catalogo import services as catalogo
 from ...core.api import Blueprint
-from ...core.pagination import PaginationArgs, page_of
+from ...core.pagination import CursorPaginationArgs, page_of
 from ...empresas import services as empresas
 from ...extensions import limiter
 from .. import signup
@@ -26,19 +26,19 @@ def _signup_limit() -> str:
 
 
 @blp.route("/planes", methods=["GET"])
-@blp.arguments(PaginationArgs, location="query", as_kwargs=True)
+@blp.arguments(CursorPaginationArgs, location="query", as_kwargs=True)
 @blp.response(200, page_of(PlanPublicoSchema))
-def planes(page: int, per_page: int):
+def planes(page: int, per_page: int, cursor: str | None):
     """Active plans, each with its active services and their limits (`cantidad`)."""
-    return catalogo.planes_publicos(page, per_page)
+    return catalogo.planes_publicos(page, per_page, cursor)
 
 
 @blp.route("/servicios", methods=["GET"])
 @blp.arguments(ServiciosQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, page_of(ServicioPublicoSchema))
-def servicios(activos: bool, page: int, per_page: int):
+def servicios(activos: bool, page: int, per_page: int, cursor: str | None):
     """Services on sale (`?activos=1`: only the active ones)."""
-    return catalogo.servicios_publicos(activos, page, per_page)
+    return catalogo.servicios_publicos(activos, page, per_page, cursor)
 
 
 @blp.route("/empresas/<int:empresa_id>", methods=["GET"])
