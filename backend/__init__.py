@@ -17,7 +17,7 @@ from .catalogo import panel as catalogo_panel
 from .catalogo import routes as catalogo_routes
 from .celery_app import celery_init_app
 from .config import ROOT_DIR, Config, load_config
-from .core import audit, search
+from .core import audit, mail_outbox, search
 from .core.api import api, register_security_schemes, register_url_converters
 from .core.database import end_session, enforce_sqlite_foreign_keys
 from .core.errors import handle_http_exception, register_error_handlers
@@ -53,8 +53,8 @@ from .suscripciones.routes import public as public_routes
 from .web import docs, health, spa
 
 # Every table on the metadata (and so in Alembic autogenerate), whichever routes exist.
-MODELS = (audit, search, identity_models, empresas_models, catalogo_models, suscripciones_models,
-          soporte_models)
+MODELS = (audit, mail_outbox, search, identity_models, empresas_models, catalogo_models,
+          suscripciones_models, soporte_models)
 
 # The JSON API blueprints, in the order their tags appear in the OpenAPI document.
 API_BLUEPRINTS = (

@@ -2,11 +2,14 @@
 
 Eager (in-process) when CELERY_BROKER_URL is unset; a worker otherwise:
     celery -A backend.worker worker --loglevel=info
+    celery -A backend.worker beat --loglevel=info     # one per deployment: periodic tasks
 """
 from __future__ import annotations
 
 from celery import Celery, Task
 from flask import Flask, has_app_context
+
+MAIL_OUTBOX_FLUSH_SECONDS = 60.0
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -28,6 +31,10 @@ def celery_init_app(app: Flask) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         imports=("backend.core.tasks",),
+        # `celery -A backend.worker beat` (or a worker started with -B): pending mail
+        # (core.mail_outbox) is sent again every minute.
+        beat_schedule={"flush-mail-outbox": {"task": "backend.flush_mail_outbox",
+                                             "schedule": MAIL_OUTBOX_FLUSH_SECONDS}},
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app

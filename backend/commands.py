@@ -1,6 +1,6 @@
 """The `flask` commands: `seed` (idempotent starter data across domains: admin, demo company,
 catalogue, support types), `keys reencrypt` (secrets at rest moved to the current key),
-`search reindex` (the terms behind `?q=` rebuilt) here,
+`mail flush` (pending mail sent) and `search reindex` (the terms behind `?q=` rebuilt) here,
 and each domain's own commands, attached by `register`."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select, update
 
 from .catalogo.models import Plan, PlanServicio, Servicio
-from .core import crypto, search
+from .core import crypto, mail_outbox, search
 from .empresas import cli as empresas_cli
 from .empresas.models import Empresa, EstadoEmpresa
 from .extensions import db
@@ -144,6 +144,17 @@ def reencrypt_command() -> None:
     click.echo(f"{done} secretos cifrados de nuevo con la clave actual; {unreadable} ilegibles.")
 
 
+mail_group = AppGroup("mail", help="Pending mail (kept while the broker or SMTP was down).")
+
+
+@mail_group.command("flush")
+def mail_flush_command() -> None:
+    """Send the pending mail that is due now (the Celery beat entry does it every minute;
+    without a worker, run this from cron). Safe to run alongside other flushes."""
+    result = mail_outbox.flush()
+    click.echo(f"correo pendiente: {result}; quedan {mail_outbox.pending_count()}.")
+
+
 search_group = AppGroup("search", help="The search terms behind `?q=` on the big lists.")
 
 
@@ -160,7 +171,7 @@ def search_reindex_command(batch: int) -> None:
 
 def register(app: Flask) -> None:
     """Attach every command of the project to `app.cli`."""
-    for command in (seed_command, keys_group, search_group, *location_cli.commands,
+    for command in (seed_command, keys_group, mail_group, search_group, *location_cli.commands,
                     *empresas_cli.commands,
                     *licencia_cli.commands):
         app.cli.add_command(command)

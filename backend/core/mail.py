@@ -1,11 +1,13 @@
 """Email: rendering `templates/emails/<name>.html|.txt`, queueing delivery, and the one policy
-for a mail that cannot be queued (`notify`)."""
+for a mail that cannot be queued (`notify`: kept as pending mail, core.mail_outbox)."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from flask import render_template
 
+from . import mail_outbox
 from .tasks import send_email_task
 
 log = logging.getLogger("backend.mail")
@@ -32,17 +34,39 @@ def send_email(to: str, template: str, **context) -> None:
 
 
 def notify(to: str, template: str, *, ref: str, logger: logging.Logger | None = None,
-           **context) -> bool:
+           valid_for: timedelta | None = None, **context) -> bool:
     """Queue an email whose failure must not change the answer, and say whether it was queued.
 
     The change it reports is already committed (a 500 would hide it), and some answers must
     not differ between known and unknown accounts. A failure (mail server or broker down) is
-    logged at ERROR with `ref` (e.g. "usuario 12"), never the address, the codes or the body.
+    logged at ERROR with `ref` (e.g. "usuario 12"), never the address, the codes or the body,
+    and the rendered mail is kept encrypted as pending mail (core.mail_outbox) for a later
+    flush, until `valid_for` (default: the `minutos` a code in it lives, else a day) runs out.
+    Only when the database cannot take it either is the mail lost (logged too).
     """
+    message = None
+    expires_at = mail_outbox.expiry_for(valid_for, context)
     try:
-        send_email(to, template, **context)
+        message = render_email(template, **context)
+        message["to"] = to
+        # For the worker, should it have to keep the mail after its own retries.
+        message.update(template=template, ref=ref, expires_at=expires_at.isoformat())
+        send_email_task.delay(message)
     except Exception as exc:  # noqa: BLE001 - any delivery or broker failure
-        (logger or log).error("the %r email for %s could not be queued (%s: %.200s)", template,
-                              ref, type(exc).__name__, exc, exc_info=True)
+        kept = _keep(message, template, ref, expires_at, exc)
+        (logger or log).error("the %r email for %s could not be queued (%s: %.200s); %s",
+                              template, ref, type(exc).__name__, exc, kept, exc_info=True)
         return False
     return True
+
+
+def _keep(message: dict | None, template: str, ref: str, expires_at: datetime,
+          exc: BaseException) -> str:
+    """Keep the rendered `message` as pending mail; say what became of it (for the log)."""
+    if message is None:  # the template itself failed: nothing to send later
+        return "not kept (it could not be rendered)"
+    try:
+        row_id = mail_outbox.keep(message, template, ref, expires_at, error=exc)
+    except Exception as keep_exc:  # noqa: BLE001 - the database is down as well
+        return f"lost: it could not be kept either ({type(keep_exc).__name__})"
+    return f"kept as pending mail {row_id}, sent later"

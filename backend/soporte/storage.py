@@ -14,22 +14,22 @@ backends, so files can be moved from one to the other. Keys are still checked
 (`validate_key`) as a second line of defence.
 
 Nothing here connects anywhere at import or construction: the S3 client is created on
-first use.
+first use, and boto3/botocore themselves are loaded then (`_boto`): about 100 ms of start-up
+and 10 MB per worker that a deployment on local storage never needs.
 """
 from __future__ import annotations
 
 import abc
 import contextlib
+import importlib
 import os
 import secrets
 import stat
 import tempfile
 import threading
 from collections.abc import Mapping
-
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from functools import cache
+from types import SimpleNamespace
 
 
 class StorageError(Exception):
@@ -171,17 +171,34 @@ class LocalStorage(Storage):
         return "ok"
 
 
-# Small timeouts and few retries: a dead endpoint must fail a request (or /ready) in
-# seconds, not hang a worker. Checksums only when the operation requires them: several
-# S3-compatible stores refuse the default CRC trailers of recent botocore, and every file's
-# sha256 is kept in the database anyway.
-S3_CLIENT_CONFIG = Config(
-    connect_timeout=5,
-    read_timeout=10,
-    retries={"max_attempts": 2, "mode": "standard"},
-    request_checksum_calculation="when_required",
-    response_checksum_validation="when_required",
-)
+@cache
+def _boto() -> SimpleNamespace:
+    """boto3 and the botocore pieces S3Storage uses, loaded on first use (the one deliberate
+    late import of the package: see the module's notes)."""
+    config = importlib.import_module("botocore.config")
+    exceptions = importlib.import_module("botocore.exceptions")
+    return SimpleNamespace(
+        boto3=importlib.import_module("boto3"),
+        Config=config.Config,
+        ClientError=exceptions.ClientError,
+        # Every failure of a call: the endpoint (BotoCoreError) or the service (ClientError).
+        errors=(exceptions.BotoCoreError, exceptions.ClientError),
+        client_config=s3_client_config(config.Config),
+    )
+
+
+def s3_client_config(config_cls):
+    """Small timeouts and few retries: a dead endpoint must fail a request (or /ready) in
+    seconds, not hang a worker. Checksums only when the operation requires them: several
+    S3-compatible stores refuse the default CRC trailers of recent botocore, and every file's
+    sha256 is kept in the database anyway."""
+    return config_cls(
+        connect_timeout=5,
+        read_timeout=10,
+        retries={"max_attempts": 2, "mode": "standard"},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
 
 _S3_MISSING = {"404", "NoSuchKey", "NotFound"}
 
@@ -207,12 +224,13 @@ class S3Storage(Storage):
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    config = S3_CLIENT_CONFIG
+                    boto = _boto()
+                    config = boto.client_config
                     if self.endpoint_url:
                         # MinIO and friends: bucket in the path, not in a DNS name.
-                        config = config.merge(Config(s3={"addressing_style": "path"}))
+                        config = config.merge(boto.Config(s3={"addressing_style": "path"}))
                     try:
-                        session = boto3.session.Session()
+                        session = boto.boto3.session.Session()
                         self._client = session.client(
                             "s3",
                             endpoint_url=self.endpoint_url or None,
@@ -221,7 +239,7 @@ class S3Storage(Storage):
                             region_name=self.region,
                             config=config,
                         )
-                    except (BotoCoreError, ValueError) as exc:
+                    except (*boto.errors, ValueError) as exc:
                         raise StorageError(f"s3 client: {exc}") from exc
         return self._client
 
@@ -230,7 +248,7 @@ class S3Storage(Storage):
         validate_key(key)
         try:
             self._s3().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
-        except (BotoCoreError, ClientError) as exc:
+        except _boto().errors as exc:
             raise StorageError(f"s3 put {key}: {exc}") from exc
 
     def get(self, key: str) -> bytes:
@@ -239,11 +257,11 @@ class S3Storage(Storage):
         try:
             response = self._s3().get_object(Bucket=self.bucket, Key=key)
             return response["Body"].read()
-        except ClientError as exc:
+        except _boto().ClientError as exc:
             if _error_code(exc) in _S3_MISSING:
                 raise ObjectNotFound(f"s3 get {key}: no such object") from exc
             raise StorageError(f"s3 get {key}: {exc}") from exc
-        except BotoCoreError as exc:
+        except _boto().errors as exc:
             raise StorageError(f"s3 get {key}: {exc}") from exc
 
     def delete(self, key: str) -> None:
@@ -251,11 +269,11 @@ class S3Storage(Storage):
         validate_key(key)
         try:
             self._s3().delete_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
+        except _boto().ClientError as exc:
             if _error_code(exc) == "NoSuchKey":
                 return
             raise StorageError(f"s3 delete {key}: {exc}") from exc
-        except BotoCoreError as exc:
+        except _boto().errors as exc:
             raise StorageError(f"s3 delete {key}: {exc}") from exc
 
     def exists(self, key: str) -> bool:
@@ -265,12 +283,12 @@ class S3Storage(Storage):
         validate_key(key)
         try:
             self._s3().head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
+        except _boto().ClientError as exc:
             if _error_code(exc) in _S3_MISSING:
                 self.check()
                 return False
             raise StorageError(f"s3 exists {key}: {exc}") from exc
-        except BotoCoreError as exc:
+        except _boto().errors as exc:
             raise StorageError(f"s3 exists {key}: {exc}") from exc
         return True
 
@@ -278,12 +296,12 @@ class S3Storage(Storage):
         """head_bucket: the endpoint answers, the credentials work and the bucket exists."""
         try:
             self._s3().head_bucket(Bucket=self.bucket)
-        except (BotoCoreError, ClientError) as exc:
+        except _boto().errors as exc:
             raise StorageError(f"s3 bucket {self.bucket} is not usable: {exc}") from exc
         return "ok"
 
 
-def _error_code(exc: ClientError) -> str:
+def _error_code(exc) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
