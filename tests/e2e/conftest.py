@@ -9,9 +9,7 @@ MariaDB pass), a throwaway database `<name>_e2e_<random>` next to it, created by
 from __future__ import annotations
 
 import os
-import re
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +27,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.servers import APP_SETTINGS, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/10"
 ADMIN_EMAIL = "e2e-admin@example.com"
@@ -37,11 +37,6 @@ DEMO_NIT = "800555111-2"
 SAAS_API_KEY = "e2e-global-" + secrets.token_hex(8)
 START_TIMEOUT = 30.0
 
-# Every setting the app reads (backend/config.py): cleared from the inherited environment so
-# a developer's shell cannot change what the test deploys; the fixture sets its own.
-_CONFIG_SOURCE = (ROOT / "backend" / "config.py").read_text(encoding="utf-8")
-APP_SETTINGS = set(re.findall(r'_(?:env|bool|int|list)\("([A-Z][A-Z0-9_]+)"', _CONFIG_SOURCE)) | {
-    "LOG_DIR", "APP_ENV", "DATABASE_URL"}
 
 
 @pytest.fixture(autouse=True)
@@ -50,10 +45,6 @@ def _clean_tables():
     yield
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ---------------------------------------------------------------- SMTP sink

@@ -4,7 +4,6 @@ helpers."""
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from email import message_from_bytes
@@ -17,14 +16,11 @@ import time_machine
 from aiosmtpd.controller import Controller
 
 from tests.conftest import PASSWORD
+from tests.servers import free_port
 
 NEW_PASSWORD = "Nueva#Clave456"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class SinkHandler:

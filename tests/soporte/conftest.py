@@ -3,7 +3,6 @@ would exist before the test (no audit rows), a company whose plan subscription i
 headers for the internal API."""
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from backend.soporte.models import (
 )
 from backend.soporte.storage import LocalStorage, S3Storage
 from tests.conftest import persist
+from tests.servers import free_port
 
 GLOBAL_KEY = "test-global-api-key"
 
@@ -110,11 +110,6 @@ def internal_headers(empresa):
 S3_CREDENTIALS = {"access_key": "testing", "secret_key": "testing", "region": "us-east-1"}
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _moto_command(port: int) -> list[str]:

@@ -28,7 +28,6 @@ import ast
 import os
 import re
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.servers import APP_SETTINGS, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 HEALTH_WITHIN = 1.0  # seconds from the exec to the first 200 on /health (CPU, quiet wall time)
 HEALTH_WALL_BOUND = 6.0  # raw wall time on the shared box: see the module's notes
@@ -47,9 +48,6 @@ RSS_LIMIT_MB = 120
 CELERY_CONCURRENCY = 2  # prefork children, as `celery worker` runs on a 2-CPU host
 ADMIN_EMAIL, ADMIN_PASSWORD = "startup-admin@example.com", "Startup#Admin-2024"
 SAAS_API_KEY = "startup-global-" + secrets.token_hex(8)
-_CONFIG_SOURCE = (ROOT / "backend" / "config.py").read_text(encoding="utf-8")
-APP_SETTINGS = set(re.findall(r'_(?:env|bool|int|list)\("([A-Z][A-Z0-9_]+)"', _CONFIG_SOURCE)) | {
-    "LOG_DIR", "APP_ENV", "DATABASE_URL"}
 
 
 @pytest.fixture(autouse=True)
@@ -58,10 +56,6 @@ def _clean_tables():
     yield
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_mb(pid: int) -> float:
