@@ -170,6 +170,14 @@ def read_meta(db: Database) -> dict | None:
     return meta if meta.get("complete") else None
 
 
+def upgrade_schema(env: dict) -> None:
+    """Bring a kept build to the code's schema (`flask db upgrade`; nothing when it is current)."""
+    cmd = [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade", "heads"]
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        fail(f"upgrading the kept schema failed:\n{result.stdout}\n{result.stderr}")
+
+
 def create_schema(db: Database, env: dict, schema: str) -> None:
     conn = db.connect(database=False)
     try:
@@ -512,7 +520,7 @@ def build(db: Database, sizes: Sizes, env: dict, schema: str) -> tuple[float, di
     meta = {"complete": True, "built_at": now.isoformat(), "built_on": today.isoformat(),
             "build_seconds": round(seconds, 1), "schema_seconds": round(t_schema, 1),
             "sizes": sizes.__dict__, "counts": counts, "max_ticket_id": sizes.tickets,
-            "max_audit_id": sizes.audit}
+            "max_audit_id": sizes.audit, "schema": schema}
     cur.executemany("REPLACE INTO bench_meta (k, v) VALUES (%s, %s)",
                     [(k, json.dumps(v)) for k, v in meta.items()])
     conn.commit()
@@ -959,6 +967,8 @@ def main() -> int:
         if meta:
             log(f"reusing {db.name} built {meta['built_at']} in {meta['build_seconds']} s; resetting it")
             t0 = time.perf_counter()
+            if meta.get("schema", "migrations") == "migrations":
+                upgrade_schema(env)  # migrations added since the build (their tables start empty)
             reset(db, meta)
             log(f"reset in {time.perf_counter() - t0:.1f} s")
             build_seconds = meta["build_seconds"]
