@@ -51,8 +51,8 @@ class LicenceFastPath:
                 return self._respond(environ, start_response, started, path, *answer)
         return self.wsgi_app(environ, start_response)
 
-    def _answer(self, environ, raw_nit: str) -> tuple[dict, str | None] | None:
-        """(cached licence answer, nonce), or None when Flask must answer."""
+    def _answer(self, environ, raw_nit: str) -> tuple[dict, str, str | None] | None:
+        """(cached licence answer, NIT, nonce), or None when Flask must answer."""
         has_body = environ.get("CONTENT_LENGTH") not in (None, "", "0") or environ.get(
             "HTTP_TRANSFER_ENCODING")
         if "/" in raw_nit or has_body or environ.get("HTTP_ORIGIN"):
@@ -73,25 +73,18 @@ class LicenceFastPath:
         answer = cache.peek(f"nit:{nit}", utc_today().isoformat(), licencia.cache_seconds(self.app), shared)
         if answer is None:
             return None
-        return licencia.para_nit(answer, nit), nonce
+        return answer, nit, nonce
 
     def _respond(self, environ, start_response, started: float, path: str, answer: dict,
-                 nonce: str | None):
-        codigo = answer["codigo"]
-        body = dict(licencia.with_error_keys(answer, codigo))
-        body["ts"] = signing.server_ts()
-        if nonce is not None:
-            body["nonce"] = nonce
-        data = self.app.json.dumps(body).encode("utf-8")
-        signer = signing.get_signer(config=self.app.config)
-        status = licencia.http_status(answer)
+                 nit: str, nonce: str | None):
+        payload, status = licencia.respuesta(answer, nit)
+        data, signature = signing.signed_body(payload, nonce, self.app.json.dumps,
+                                              signing.get_signer(config=self.app.config))
         request_id = request_id_of(environ.get("HTTP_X_REQUEST_ID"))
         headers = [
             ("Content-Type", "application/json"),
             ("Content-Length", str(len(data))),
-            ("X-Signature", signer.sign(data)),
-            ("X-Signature-Kid", signer.kid),
-            ("Cache-Control", "no-store"),
+            *signature,
             *json_response_headers(request_id, environ.get("wsgi.url_scheme") == "https"),
         ]
         start_response(_REASONS[status], headers)

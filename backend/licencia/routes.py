@@ -78,9 +78,8 @@ def suscripcion_activa(query: dict, nit: str):
     answer cannot stand for another company: check `nit`, `ts` and your `nonce`.
     """
     nit = _nit(nit)
-    answer = licencia.para_nit(licencia.licencia_para_clave(nit, empresa_id_of_key()), nit)
-    return signing.signed_json(licencia.with_error_keys(answer, answer["codigo"]),
-                               licencia.http_status(answer), query.get("nonce"))
+    body, status = licencia.respuesta(licencia.licencia_para_clave(nit, empresa_id_of_key()), nit)
+    return signing.signed_json(body, status, query.get("nonce"))
 
 
 @blp.route("/verificar-licencia", methods=["POST"])
@@ -96,9 +95,8 @@ def verificar_licencia(data: dict, query: dict):
     `nit` is that company's NIT, or null when the user has none (404).
     """
     answer = licencia.licencia_por_empresa_id(current_usuario().empresa_id)
-    answer = licencia.para_nit(answer, answer["empresa"]["nit"] if answer["empresa"] else None)
-    return signing.signed_json(licencia.with_error_keys(answer, answer["codigo"]),
-                               licencia.http_status(answer), _nonce(data, query))
+    body, status = licencia.respuesta(answer, answer["empresa"]["nit"] if answer["empresa"] else None)
+    return signing.signed_json(body, status, _nonce(data, query))
 
 
 @blp.route("/verificar-servicios-activos", methods=["POST"])

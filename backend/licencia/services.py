@@ -43,7 +43,6 @@ from ..empresas.models import Empresa, EstadoEmpresa
 from ..extensions import db
 from ..suscripciones.models import EstadoSuscripcion, Suscripcion
 from . import cache
-from .cache import VERSION_KEY  # noqa: F401 - read by tests and operators
 
 log = logging.getLogger("backend.api")
 
@@ -193,6 +192,12 @@ def licencia_para_clave(nit: str, empresa_de_la_clave: int | None) -> dict:
         if empresa is None or empresa["id"] != empresa_de_la_clave:
             raise Forbidden("La API key no tiene acceso a esta empresa.", code="prohibido")
     return answer
+
+
+def respuesta(licencia: dict, nit: str | None) -> tuple[dict, int]:
+    """(body, HTTP status) of a licence answer for `nit`: the answer naming its NIT, with the
+    error keys when the company does not exist (404)."""
+    return with_error_keys(para_nit(licencia, nit), licencia["codigo"]), http_status(licencia)
 
 
 def servicios_activos(licencia: dict, nombres: list[str]) -> dict:

@@ -3,11 +3,9 @@ taken only when every condition holds, and never staler than the cache rules all
 from __future__ import annotations
 
 import logging
-import os
 import time
 
 import pytest
-import redis
 import time_machine
 from flask import request_started
 
@@ -17,8 +15,6 @@ from backend.licencia import services as licencia
 
 NIT = "900555111-2"
 URL = f"/api/suscripcion-activa/{NIT}"
-_base = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0]
-REDIS_URL = f"{_base}/12"  # our own database number on the CI's Redis
 
 
 @pytest.fixture
@@ -147,20 +143,6 @@ def test_without_cache_every_check_reaches_flask(app, client, company, flask_req
     assert len(flask_requests) == before + 3
 
 
-@pytest.fixture
-def shared_redis(app, monkeypatch):
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
-    app.extensions.pop("licencia_redis", None)
-    yield client
-    shared = app.extensions.pop("licencia_redis", None)
-    if shared is not None:
-        shared.close()
-    client.flushdb()
-    client.close()
-
-
 def _wait_for(predicate, seconds: float = 3.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -171,7 +153,7 @@ def _wait_for(predicate, seconds: float = 3.0) -> bool:
 
 
 def test_another_process_change_empties_this_process_memory(app, client, company, flask_requests,
-                                                            global_headers, shared_redis):
+                                                            global_headers, licence_redis):
     """Another process announces a change the way licencia.cache does (INCR + PUBLISH on its
     own connection): this process stops serving its memory within moments."""
     shared = licencia.shared_layer(app)
@@ -182,41 +164,34 @@ def test_another_process_change_empties_this_process_memory(app, client, company
     assert len(flask_requests) == before  # from memory
     generation = cache.memory.generation
 
-    shared_redis.incr(cache.VERSION_KEY)
-    shared_redis.publish(cache.CHANNEL, "1")
+    licence_redis.incr(cache.VERSION_KEY)
+    licence_redis.publish(cache.CHANNEL, "1")
     assert _wait_for(lambda: cache.memory.generation > generation, 2.0)
     before = len(flask_requests)
     client.get(URL, headers=global_headers)
     assert len(flask_requests) == before + 1  # the memory was emptied: Flask answered
 
 
-def test_without_the_change_channel_memory_is_not_used(app, client, company, flask_requests,
-                                                       global_headers, monkeypatch):
+def test_without_the_change_channel_memory_is_not_used(client, company, flask_requests,
+                                                       global_headers, unreachable_redis):
     """Redis unreachable: no announcement can arrive, so nothing is served from memory (and the
     database answers every check)."""
-    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens
-    app.extensions.pop("licencia_redis", None)
-    try:
-        before = len(flask_requests)
-        for _ in range(3):
-            response = client.get(URL, headers=global_headers)
-            assert response.status_code == 200 and response.get_json()["codigo"] == "VALIDA"
-        assert len(flask_requests) == before + 3
-    finally:
-        shared = app.extensions.pop("licencia_redis", None)
-        if shared is not None:
-            shared.close()
+    before = len(flask_requests)
+    for _ in range(3):
+        response = client.get(URL, headers=global_headers)
+        assert response.status_code == 200 and response.get_json()["codigo"] == "VALIDA"
+    assert len(flask_requests) == before + 3
 
 
 def test_a_fresh_process_is_answered_from_redis_before_flask(app, client, company, flask_requests,
-                                                             global_headers, shared_redis):
+                                                             global_headers, licence_redis):
     """Another process computed the answer (it is in Redis); this process's memory does not
     have it: the fast path reads it from Redis, for no longer than Redis keeps it."""
     shared = licencia.shared_layer(app)
     assert _wait_for(shared.memory_usable)
     first = client.get(URL, headers=global_headers)  # computed, stored in Redis and memory
-    [key] = shared_redis.keys(f"licencia:v*:nit:{NIT}:*")
-    shared_redis.pexpire(key, 5_000)
+    [key] = licence_redis.keys(f"licencia:v*:nit:{NIT}:*")
+    licence_redis.pexpire(key, 5_000)
     cache.memory.bump()  # as a process that never saw this NIT
     before = len(flask_requests)
     second = client.get(URL, headers=global_headers)
