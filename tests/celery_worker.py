@@ -16,6 +16,8 @@ import pytest
 import redis
 from celery import current_app as current_celery_app
 
+from tests.servers import stop
+
 ROOT = Path(__file__).resolve().parents[1]
 _REDIS_BASE = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0]
 
@@ -91,12 +93,7 @@ def running_worker(app, smtp_port: int, tmp_path: Path, broker: str, queue: str,
         try:
             yield process
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop(process)
 
 
 def fixtures(db: int, prefix: str):

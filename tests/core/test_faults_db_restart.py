@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -22,6 +21,7 @@ import pymysql
 import pytest
 import requests
 
+from tests.servers import stop
 from tests.web.test_startup import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -85,14 +85,8 @@ class PrivateMariaDB:
                              + (self.base / "error.log").read_text()[-3000:])
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        if self.process is not None:
+            stop(self.process, timeout=60)
 
     def url(self, database: str) -> str:
         return f"mysql+pymysql://root@127.0.0.1:{self.port}/{database}?charset=utf8mb4"

@@ -27,7 +27,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.servers import APP_SETTINGS, free_port
+from tests.servers import APP_SETTINGS, free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/10"
@@ -247,12 +247,7 @@ def live(tmp_path_factory, mailbox):
                    database_url=database_url, redis=store, access_log=access_log)
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=5)
+            stop(server, timeout=15)
         store.flushdb()
         store.close()
         drop_database()

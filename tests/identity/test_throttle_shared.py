@@ -13,6 +13,7 @@ import redis
 import requests
 
 from tests.identity.conftest import free_port
+from tests.servers import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMITER_URL = "redis://127.0.0.1:6379/11"  # the identity tests' own Redis database
@@ -55,8 +56,7 @@ def two_servers(tmp_path):
         yield [port for port, _, _ in servers]
     finally:
         for _, process, _ in servers:
-            process.terminate()
-            process.wait(timeout=20)
+            stop(process)
         client.flushdb()
         client.close()
 

@@ -24,9 +24,17 @@ from backend.soporte.models import (
 )
 from backend.soporte.storage import LocalStorage, S3Storage
 from tests.conftest import persist
-from tests.servers import free_port
+from tests.servers import free_port, stop
 
 GLOBAL_KEY = "test-global-api-key"
+# The keys of the ticket, comment and attachment objects (the same through /admin and the
+# internal API).
+TICKET_KEYS = {"id", "empresa_id", "titulo", "descripcion", "estado", "prioridad", "usuario_id",
+               "asignado_a", "horas_invertidas", "metadata", "created_at", "updated_at",
+               "cerrado_at"}
+COMENTARIO_KEYS = {"id", "ticket_id", "contenido", "interno", "es_admin", "usuario_id",
+                   "created_at"}
+ARCHIVO_KEYS = {"id", "nombre", "tamano", "content_type", "sha256", "created_at"}
 
 
 @pytest.fixture
@@ -144,12 +152,7 @@ def moto_endpoint(tmp_path_factory):
         _wait_until_up(endpoint, process, log_path)
         yield endpoint
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process, timeout=10)
 
 
 @pytest.fixture

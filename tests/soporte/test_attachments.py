@@ -21,7 +21,7 @@ from backend.soporte.files import MAX_FILE_BYTES, MAX_TICKET_BYTES
 from backend.soporte.models import SoporteTicketArchivo
 from backend.soporte.storage import LocalStorage, S3Storage, Storage, StorageError
 from tests.conftest import assert_error, make_config, persist
-from tests.soporte.conftest import GLOBAL_KEY
+from tests.soporte.conftest import ARCHIVO_KEYS, GLOBAL_KEY
 
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
@@ -33,7 +33,6 @@ EXE = (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" *
        + b"\x80\x00\x00\x00This program cannot be run in DOS mode.\r\r\n$" + b"\x00" * 64
        + b"PE\x00\x00L\x01")
 KEY_PATTERN = r"tickets/{ticket_id}/[0-9a-f]{{32}}"
-ARCHIVO_KEYS = {"id", "nombre", "tamano", "content_type", "sha256", "created_at"}
 ARCHIVO_INTERNO_KEYS = {"id", "nombre", "tamano", "content_type"}
 
 

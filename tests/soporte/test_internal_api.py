@@ -20,14 +20,9 @@ from backend.soporte.models import (
     SoporteTicketComentario,
 )
 from tests.conftest import assert_error, persist
-from tests.soporte.conftest import GLOBAL_KEY
+from tests.soporte.conftest import COMENTARIO_KEYS, GLOBAL_KEY, TICKET_KEYS
 
 BASE = "/api/internal/support"
-TICKET_KEYS = {"id", "empresa_id", "titulo", "descripcion", "estado", "prioridad", "usuario_id",
-               "asignado_a", "horas_invertidas", "metadata", "created_at", "updated_at",
-               "cerrado_at"}
-COMENTARIO_KEYS = {"id", "ticket_id", "contenido", "interno", "es_admin", "usuario_id",
-                   "created_at"}
 NUEVO = {"titulo": "Error al facturar", "descripcion": "La factura 12 no sale.", "prioridad": "alta"}
 
 

@@ -22,14 +22,9 @@ from backend.soporte.models import (
     SoporteTicketComentario,
 )
 from tests.conftest import assert_error, persist
+from tests.soporte.conftest import COMENTARIO_KEYS, TICKET_KEYS
 
 URL = "/admin/soporte-tickets"
-TICKET_KEYS = {"id", "empresa_id", "titulo", "descripcion", "estado", "prioridad", "usuario_id",
-               "asignado_a", "horas_invertidas", "metadata", "created_at", "updated_at",
-               "cerrado_at"}
-COMENTARIO_KEYS = {"id", "ticket_id", "contenido", "interno", "es_admin", "usuario_id",
-                   "created_at"}
-ARCHIVO_KEYS = {"id", "nombre", "tamano", "content_type", "sha256", "created_at"}
 ESTADOS = ["abierto", "en_proceso", "pendiente_respuesta", "cerrado", "cancelado"]
 # The lifecycle of DESIGN/the blueprint, written out here so the code's table is checked.
 PERMITIDOS = {

@@ -38,7 +38,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.servers import APP_SETTINGS, free_port
+from tests.servers import APP_SETTINGS, free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 HEALTH_WITHIN = 1.0  # seconds from the exec to the first 200 on /health (CPU, quiet wall time)
@@ -124,12 +124,7 @@ class Server:
         return self.base_url + path
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+        stop(self.process, timeout=15)
 
 
 def start_gunicorn(env: dict, log: Path, workers: int = 1, threads: int = 1,
@@ -269,15 +264,6 @@ def start_celery_worker(env: dict, log: Path, queue: str) -> subprocess.Popen:
             raise AssertionError(log.read_text(errors="replace")[-3000:])
         time.sleep(0.1)
     return process
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
 
 
 def test_a_celery_worker_with_every_task_stays_under_120_mb(seeded):
