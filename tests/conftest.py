@@ -52,12 +52,8 @@ def app(tmp_path_factory):
         _db.engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _clean_tables(app):
-    """Each test starts with empty tables and an empty outbox."""
-    ctx = app.app_context()
-    ctx.push()
-    yield
+def empty_tables() -> None:
+    """Delete every row of every table (the session's work rolled back first)."""
     _db.session.rollback()
     _db.session.remove()
     with _db.engine.begin() as conn:
@@ -67,6 +63,15 @@ def _clean_tables(app):
             conn.execute(table.delete())
         if conn.dialect.name == "mysql":
             conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(app):
+    """Each test starts with empty tables and an empty outbox."""
+    ctx = app.app_context()
+    ctx.push()
+    yield
+    empty_tables()
     from backend.extensions import limiter
 
     limiter.reset()

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import text
-
 from backend.catalogo.models import Plan, PlanServicio, Servicio
 from backend.core import audit
 from backend.empresas.api_keys import create_key
@@ -31,7 +29,7 @@ from backend.soporte.models import (
     SoporteTipo,
 )
 from backend.suscripciones.models import Suscripcion
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, empty_tables
 
 # The smallest PNG: what the admin upload accepts as an image.
 PNG = bytes.fromhex(
@@ -44,18 +42,6 @@ class World:
     ids: dict[str, object] = field(default_factory=dict)
     tokens: dict[str, dict] = field(default_factory=dict)  # caller -> token pair
     api_key: str = ""
-
-
-def empty_tables() -> None:
-    db.session.rollback()
-    db.session.remove()
-    with db.engine.begin() as conn:
-        if conn.dialect.name == "mysql":
-            conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
-        if conn.dialect.name == "mysql":
-            conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
 
 
 def _user(rol: Rol, email: str, **values) -> Usuario:
