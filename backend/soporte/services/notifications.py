@@ -46,9 +46,9 @@ def _context(ticket: SoporteTicket) -> dict:
 
 
 def _send(recipients: list[str], template: str, ticket: SoporteTicket, **context) -> None:
+    context = {**_context(ticket), **context}  # the same for every recipient: read once
     for email in recipients:
-        notify(email, template, ref=f"ticket {ticket.id}", logger=log, **_context(ticket),
-               **context)
+        notify(email, template, ref=f"ticket {ticket.id}", logger=log, **context)
 
 
 def ticket_abierto(ticket: SoporteTicket) -> None:
