@@ -149,7 +149,7 @@ def peek(ident: str, day: str, ttl: int, shared: SharedLayer | None) -> dict | N
     value = memory.get(key)
     if value is None:
         try:
-            value, seconds_left = _redis_entry(shared, ident, day)
+            value, seconds_left = _entry(shared, _redis_key(shared, ident, day))
         except Exception:  # noqa: BLE001 - any Redis failure: the slow path answers
             return None
         if value is not None:
@@ -180,11 +180,6 @@ def cached(ident: str, day: str, ttl: int, shared: SharedLayer | None,
 def _redis_key(shared: SharedLayer, ident: str, day: str) -> str:
     version = int(shared.client.get(VERSION_KEY) or 0)
     return f"licencia:v{version}:{ident}:{day}"
-
-
-def _redis_entry(shared: SharedLayer, ident: str, day: str) -> tuple[dict | None, float]:
-    """The Redis entry of `ident` and the seconds it has left (two round trips)."""
-    return _entry(shared, _redis_key(shared, ident, day))
 
 
 def _entry(shared: SharedLayer, redis_key: str) -> tuple[dict | None, float]:
