@@ -13,12 +13,17 @@ Layers, for `LICENSE_CACHE_SECONDS` (0 disables the cache):
 A change committed in one process is seen at once by that process and by the others as soon as
 the announcement arrives (milliseconds; the listener thread wakes on it). A cache failure never
 fails a licence check: the database answers.
+
+An answer is kept at most `LICENSE_CACHE_SECONDS`: each one for a random share of it between
+`1 - TTL_SPREAD` and all of it, so that answers cached together (a warm-up, the first minute
+after a deploy or a change) do not all expire, and go to the database, at the same moment.
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +35,7 @@ log = logging.getLogger("backend.api")
 VERSION_KEY = "licencia:version"
 CHANNEL = "licencia:cambios"
 RECONNECT_SECONDS = 1.0
+TTL_SPREAD = 0.25  # share of LICENSE_CACHE_SECONDS by which an answer may expire early
 
 
 class MemoryLayer:
@@ -169,12 +175,18 @@ def cached(ident: str, day: str, ttl: int, shared: SharedLayer | None,
         if value is not None:
             return value
     if shared is None:
-        value, seconds_left = compute(), ttl
+        value, seconds_left = compute(), lifetime(ttl)
     else:
         value, seconds_left = _from_redis(shared, ident, day, ttl, compute)
     if use_memory:
         memory.set(key, value, seconds_left)
     return value
+
+
+def lifetime(ttl: int) -> float:
+    """How long a freshly computed answer is kept: at most `ttl` seconds, at least
+    `1 - TTL_SPREAD` of it (module doc)."""
+    return ttl * (1 - random.uniform(0, TTL_SPREAD))
 
 
 def _redis_key(shared: SharedLayer, ident: str, day: str) -> str:
@@ -204,13 +216,13 @@ def _from_redis(shared: SharedLayer, ident: str, day: str, ttl: int,
             return value, seconds_left
     except Exception:
         log.warning("licence cache unavailable; answering from the database", exc_info=True)
-        return compute(), ttl
-    value = compute()
+        return compute(), lifetime(ttl)
+    value, seconds = compute(), lifetime(ttl)
     try:
-        shared.client.set(redis_key, json.dumps(value), ex=ttl)
+        shared.client.set(redis_key, json.dumps(value), px=max(1, int(seconds * 1000)))
     except Exception:
         log.warning("licence cache write failed", exc_info=True)
-    return value, ttl
+    return value, seconds
 
 
 def announce_change(shared: SharedLayer | None) -> None:

@@ -14,11 +14,17 @@ and only when, all of these hold:
 Anything else goes to Flask unchanged, which answers as always and fills the cache. The answer
 is the one Flask gives, byte for byte but `ts` and the request id: same body, signature,
 headers and access-log line (tests/licencia/test_fast_path.py compares the two).
+
+A check without a nonce reuses the bytes signed for the same cached answer within the same
+second (`SignedAnswers`): they are the bytes signing again would give, since `ts` has second
+precision and Ed25519 is deterministic, and signing and serialising are most of what is left
+of a cached check's cost.
 """
 from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 from flask import Flask
@@ -35,12 +41,37 @@ PREFIX = "/api/suscripcion-activa/"
 _REASONS = {200: "200 OK", 404: "404 NOT FOUND"}
 
 
+class SignedAnswers:
+    """The signed bytes of each NIT's latest nonce-less answer, for the second its `ts` names.
+
+    An entry holds the cached answer object it was signed from, the `ts` and the signer: any
+    of them new (a change or an expiry gave a new answer, the clock moved on) signs afresh."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple] = {}
+
+    def get(self, nit: str, answer: dict, ts: str, signer: signing.Signer, sign: Callable[[], tuple]
+            ) -> tuple[bytes, list[tuple[str, str]]]:
+        """The (bytes, signature headers) of `answer` for `nit` at `ts`: kept ones, else `sign()`."""
+        entry = self._entries.get(nit)
+        if entry is not None and entry[0] is answer and entry[1] == ts and entry[2] is signer:
+            return entry[3]
+        signed = sign()
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[nit] = (answer, ts, signer, signed)
+        return signed
+
+
 class LicenceFastPath:
     """WSGI middleware in front of the Flask app (see the module doc)."""
 
     def __init__(self, app: Flask, wsgi_app) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
+        self.signed = SignedAnswers()
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
@@ -77,9 +108,16 @@ class LicenceFastPath:
 
     def _respond(self, environ, start_response, started: float, path: str, answer: dict,
                  nit: str, nonce: str | None):
-        payload, status = licencia.respuesta(answer, nit)
-        data, signature = signing.signed_body(payload, nonce, self.app.json.dumps,
-                                              signing.get_signer(config=self.app.config))
+        signer = signing.get_signer(config=self.app.config)
+        ts = signing.server_ts()
+
+        def sign():
+            return signing.signed_body(licencia.respuesta(answer, nit)[0], nonce,
+                                       self.app.json.dumps, signer, ts)
+
+        data, signature = (sign() if nonce is not None
+                           else self.signed.get(nit, answer, ts, signer, sign))
+        status = licencia.http_status(answer)
         request_id = request_id_of(environ.get("HTTP_X_REQUEST_ID"))
         headers = [
             ("Content-Type", "application/json"),

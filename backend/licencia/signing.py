@@ -173,13 +173,13 @@ def server_ts() -> str:
     return datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
-def signed_body(payload: dict, nonce: str | None, dumps, signer: Signer
+def signed_body(payload: dict, nonce: str | None, dumps, signer: Signer, ts: str | None = None
                 ) -> tuple[bytes, list[tuple[str, str]]]:
-    """The bytes of a signed answer (`payload` with `ts`, and `nonce` when given, serialised by
-    `dumps`) and the headers that sign them; the one recipe of Flask's answer and of the fast
-    path's (licencia.fast_path), so both give the same bytes."""
+    """The bytes of a signed answer (`payload` with `ts`, default now, and `nonce` when given,
+    serialised by `dumps`) and the headers that sign them; the one recipe of Flask's answer and
+    of the fast path's (licencia.fast_path), so both give the same bytes."""
     body = dict(payload)
-    body["ts"] = server_ts()
+    body["ts"] = ts or server_ts()
     if nonce is not None:
         body["nonce"] = nonce
     data = dumps(body).encode("utf-8")

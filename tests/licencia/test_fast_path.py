@@ -10,7 +10,7 @@ import time_machine
 from flask import request_started
 
 from backend.core.logging_setup import RequestIdFilter
-from backend.licencia import cache
+from backend.licencia import cache, signing
 from backend.licencia import services as licencia
 
 NIT = "900555111-2"
@@ -199,3 +199,66 @@ def test_a_fresh_process_is_answered_from_redis_before_flask(app, client, compan
     assert second.get_json()["codigo"] == first.get_json()["codigo"] == "VALIDA"
     [(expires_at, _)] = list(cache.memory._data.values())
     assert expires_at - time.monotonic() <= 5.0  # kept no longer than Redis keeps it
+
+
+@pytest.fixture
+def signatures(monkeypatch):
+    """How many times an answer was signed."""
+    made = []
+    sign = signing.Signer.sign
+
+    def counting(self, data):
+        made.append(data)
+        return sign(self, data)
+
+    monkeypatch.setattr(signing.Signer, "sign", counting)
+    return made
+
+
+def test_checks_within_one_second_share_one_signature(client, company, flask_requests,
+                                                      global_headers, signatures,
+                                                      verify_signature):
+    """Nonce-less checks of one cached answer within one second get the same bytes, signed
+    once; the next second signs again, with its own `ts`."""
+    with time_machine.travel("2026-11-28 12:00:00.100+00:00", tick=False) as clock:
+        client.get(URL, headers=global_headers)  # Flask: computed, cached, signed
+        before = len(signatures)
+        answers = [client.get(URL, headers=global_headers) for _ in range(3)]
+        assert len(signatures) == before + 1
+        assert {a.data for a in answers} == {answers[0].data}
+        assert len({a.headers["X-Request-ID"] for a in answers}) == 3  # headers are per request
+        assert answers[0].get_json()["ts"] == "2026-11-28T12:00:00Z"
+        clock.move_to("2026-11-28 12:00:01.000+00:00")
+        later = client.get(URL, headers=global_headers)
+    assert len(signatures) == before + 2
+    assert later.get_json()["ts"] == "2026-11-28T12:00:01Z"
+    assert later.get_json()["codigo"] == answers[0].get_json()["codigo"] == "VALIDA"
+    for response in (*answers, later):
+        verify_signature(response)
+
+
+def test_a_change_within_the_second_is_signed_afresh(client, db, company, flask_requests,
+                                                     global_headers, verify_signature):
+    with time_machine.travel("2026-11-28 12:00:00+00:00", tick=False):
+        client.get(URL, headers=global_headers)
+        assert client.get(URL, headers=global_headers).get_json()["codigo"] == "VALIDA"
+        company.estado = "suspendida"
+        db.session.commit()
+        before = len(flask_requests)
+        client.get(URL, headers=global_headers)  # Flask: the new answer, cached
+        after = client.get(URL, headers=global_headers)
+    assert len(flask_requests) == before + 1
+    assert after.get_json()["codigo"] == "SUSPENDIDA"
+    verify_signature(after)
+
+
+def test_a_nonce_is_signed_every_time(client, company, global_headers, signatures,
+                                      verify_signature):
+    with time_machine.travel("2026-11-28 12:00:00+00:00", tick=False):
+        client.get(URL, headers=global_headers)
+        before = len(signatures)
+        answers = [client.get(f"{URL}?nonce=n{i}abcdef", headers=global_headers) for i in range(2)]
+    assert len(signatures) == before + 2
+    assert [a.get_json()["nonce"] for a in answers] == ["n0abcdef", "n1abcdef"]
+    for response in answers:
+        verify_signature(response)
