@@ -2,6 +2,7 @@
 non-JSON bodies with 415 and large ones with 413, and security schemes for the spec."""
 from __future__ import annotations
 
+import threading
 from typing import ClassVar
 
 from flask_smorest import Api as _Api
@@ -72,9 +73,41 @@ class ErrorSchema(Schema):
 
 
 class Api(_Api):
-    """The envelope for errors raised inside smorest views too."""
+    """The envelope for errors raised inside smorest views too, and the OpenAPI document of the
+    blueprints written when it is first read (`/openapi.json`, `/docs`, `flask openapi`), not
+    at start-up: documenting 120 operations is a tenth of a worker's start, and most workers
+    never serve the document."""
 
     ERROR_SCHEMA = ErrorSchema
+
+    def __init__(self, *args, **kwargs):
+        self._undocumented: list[tuple] = []
+        self._document_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    @property
+    def spec(self):
+        """The app's OpenAPI document, with every blueprint registered so far."""
+        if self._undocumented:
+            with self._document_lock:
+                pending, self._undocumented = self._undocumented, []
+                for blp, app, name, parameters in pending:
+                    blp.register_views_in_doc(self, app, self._spec, name=name, parameters=parameters)
+                    self._spec.tag({"name": name, "description": blp.description})
+        return self._spec
+
+    @spec.setter
+    def spec(self, value) -> None:
+        # A new document (init_app for another app): what was pending belongs to the old one.
+        self._spec = value
+        self._undocumented = []
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        """flask-smorest's, with the blueprint's documentation left for the first read of `spec`."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, self._app, name, parameters))
 
     def handle_http_exception(self, error):
         return handle_http_exception(error)

@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 
-import redis
+from ..core.redis_client import redis_client
 
 log = logging.getLogger("backend.api")
 
@@ -98,7 +98,7 @@ class ChangeListener:
 
     def _run(self) -> None:
         while not self._stopped.is_set():
-            client = redis.Redis.from_url(self.url, socket_connect_timeout=1,
+            client = redis_client(self.url, socket_connect_timeout=1,
                                           health_check_interval=10)
             try:
                 pubsub = client.pubsub()
@@ -126,7 +126,7 @@ class SharedLayer:
     """The Redis layer of one REDIS_URL, with its change listener."""
 
     def __init__(self, url: str) -> None:
-        self.client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        self.client = redis_client(url, socket_connect_timeout=1, socket_timeout=1)
         self.listener = ChangeListener(url)
 
     def memory_usable(self) -> bool:

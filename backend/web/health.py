@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import redis
 from flask import current_app
 from sqlalchemy import text
 
 from ..core.api import Blueprint
 from ..core.errors import error_response
+from ..core.redis_client import redis_client
 from ..extensions import db
 from .schemas import HealthSchema, NotReadySchema, ReadySchema
 
@@ -21,7 +21,7 @@ def _check_database() -> str:
 
 
 def _check_redis(url: str) -> str:
-    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    client = redis_client(url, socket_connect_timeout=2, socket_timeout=2)
     try:
         client.ping()
     finally:
