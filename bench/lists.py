@@ -128,7 +128,8 @@ def median_ms(client, url: str, headers: dict) -> float:
 def deep_cursor(client, url: str, headers: dict, page: int, per_page: int = 20) -> str | None:
     """The `next_cursor` that leads to `page`, from one request at the page before it (None
     from a version without cursors)."""
-    body = client.get(f"{url}?page={page - 1}&per_page={per_page}", headers=headers).get_json()
+    joiner = "&" if "?" in url else "?"
+    body = client.get(f"{url}{joiner}page={page - 1}&per_page={per_page}", headers=headers).get_json()
     return body.get("next_cursor")
 
 
@@ -140,6 +141,9 @@ def lists(small: tuple) -> dict[str, tuple[str, bool]]:
         "/admin/empresas?estado=inactiva": ("/admin/empresas?estado=inactiva", False),
         "/admin/empresas?q=tairona": ("/admin/empresas?q=tairona", False),
         "/admin/empresas?q=9000005 (rare)": ("/admin/empresas?q=9000005", False),
+        "/admin/empresas?q=tairona comercial (two words)":
+            ("/admin/empresas?q=tairona%20comercial", False),
+        "/admin/empresas?q=tairona cursor to page 3": ("cursor:/admin/empresas?q=tairona:3", False),
         f"/admin/empresas?page={company_page} (OFFSET)": (f"/admin/empresas?page={company_page}", False),
         f"/admin/empresas cursor to page {company_page}": (f"cursor:/admin/empresas:{company_page}", False),
         "/admin/empresas?page=2000 (OFFSET)": ("/admin/empresas?page=2000", False),
@@ -156,6 +160,8 @@ def lists(small: tuple) -> dict[str, tuple[str, bool]]:
             ("/admin/soporte-tickets?estado=abierto&prioridad=alta", False),
         "/admin/soporte-tickets?empresa_id=1": ("/admin/soporte-tickets?empresa_id=1", False),
         "/admin/soporte-tickets?q=lentitud": ("/admin/soporte-tickets?q=lentitud", False),
+        "/admin/soporte-tickets?q=lentitud&estado=abierto":
+            ("/admin/soporte-tickets?q=lentitud&estado=abierto", False),
         "/api/internal/support/tickets": ("/api/internal/support/tickets", True),
         "/api/internal/support/tickets?estado=cerrado":
             ("/api/internal/support/tickets?estado=cerrado", True),
@@ -203,7 +209,7 @@ class World:
             cursor = deep_cursor(self.client, path, headers, int(page))
             if cursor is None:
                 return float("nan")
-            url = f"{path}?cursor={cursor}"
+            url = f"{path}{'&' if '?' in path else '?'}cursor={cursor}"
         return median_ms(self.client, url, headers)
 
     def close(self) -> None:

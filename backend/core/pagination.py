@@ -15,8 +15,9 @@ answer's `page`). A malformed, tampered or foreign cursor is a 422 `validacion` 
 
 `total`: counted with a bound, so that a list of a million rows costs what one of ten
 thousand does: exact (no `total_exact` key) whenever the rows matching the filters are at most
-`TOTAL_CAP` (10,000); beyond that `total` is a lower bound (`total_exact` false): `TOTAL_CAP`,
-or the rows up to the end of the page shown when that is more. On the last page reached with
+`TOTAL_CAP` (10,000; 1,000 for a search `q`, core.search.Search); beyond that `total` is a lower
+bound (`total_exact` false): the cap, or the rows up to the end of the page shown when that is
+more. On the last page reached with
 `?page=` (some rows, fewer than `per_page`) the total is exact again: the rows before it plus
 those on it.
 """
@@ -36,15 +37,17 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from ..extensions import db
 from .errors import ValidationFailed
+from .search import Search
 
 # Rows counted at most for `total`: beyond it, `total` is a lower bound (`total_exact` false).
 TOTAL_CAP = 10_000
 CURSOR_SALT = "core.pagination.cursor"
 MAX_CURSOR_LENGTH = 1024
 
+SEARCH_CAP_DOC = f"{Search.total_cap:,} with a search `q`"
 TOTAL_DOC = (f"Rows matching the filters: exact unless `total_exact` is false, always so up to "
-             f"{TOTAL_CAP:,}; beyond that a lower bound ({TOTAL_CAP:,}, or the rows up to the end of "
-             "this page when more).")
+             f"{TOTAL_CAP:,} ({SEARCH_CAP_DOC}); beyond that a lower bound (that cap, or the rows "
+             "up to the end of this page when more).")
 CURSOR_DOC = ("Opaque token from a previous answer's `next_cursor`: the page after it (keyset "
               "paging, as fast for the last page as for the first). Valid for the same list with "
               "the same filters; `page` is ignored with it. A malformed, tampered or foreign "
@@ -87,7 +90,8 @@ def page_of(item_schema: type[Schema] | str) -> type[Schema]:
                                "(lists whose parameters include `cursor`). Absent on the last page."}),
             "total_exact": fields.Boolean(metadata={
                 "description": "Only when `total` is a lower bound, and then `false` (more than "
-                               f"{TOTAL_CAP:,} rows match); absent when `total` is exact."}),
+                               f"{TOTAL_CAP:,} rows match, {SEARCH_CAP_DOC}); absent when `total` "
+                               "is exact."}),
         })
     return _page_schemas[name]
 
@@ -206,23 +210,36 @@ def _bounded_count(stmt) -> int:
     return db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
 
 
-def paginate(stmt, page: int = 1, per_page: int = 20, cursor: str | None = None) -> dict:
+def paginate(stmt, page: int = 1, per_page: int = 20, cursor: str | None = None,
+             search=None) -> dict:
     """Run `stmt` (a select of one entity, ordered by non-null mapped columns) for one page:
-    by `cursor` (keyset) when given, else by `page` (OFFSET). Two statements (the bounded count
-    and the page) plus the statement's own eager loads, whatever the page or the table size."""
+    by `cursor` (keyset) when given, else by `page` (OFFSET); `search` (a core.search.Search)
+    narrows it to the rows matching a `q`. Two statements (the bounded count and the page), up
+    to two more for a search with many matches (its window, core.search.Search), plus the
+    statement's own eager loads, whatever the page or the table size."""
     keys = _order_keys(stmt)
     stmt = stmt.order_by(*(column.desc() if descending else column.asc()
                            for column, _, descending in keys[len(stmt._order_by_clauses):]))
-    fingerprint = _fingerprint(stmt)
-    counted = _bounded_count(stmt)
-    exact = counted <= TOTAL_CAP
-    total = min(counted, TOTAL_CAP)
+    searched = search.apply(stmt) if search is not None else stmt
+    fingerprint = _fingerprint(searched)
+    if search is not None and search.narrows:
+        cap, counted = search.total_cap, search.bounded_count(stmt)
+    else:
+        cap, counted = TOTAL_CAP, _bounded_count(searched)
+    exact = counted <= cap
+    total = min(counted, cap)
+    many_matches = search is not None and search.narrows and not exact
     if cursor is not None:
         values, page = _read_cursor(cursor, fingerprint, keys)
-        rows = db.session.scalars(stmt.where(_after(keys, values)).limit(per_page + 1)).all()
+        after = _after(keys, values)
+        rows = search.window(stmt.where(after), keys, values[0], per_page + 1, 0) if many_matches else None
+        if rows is None:
+            rows = db.session.scalars(searched.where(after).limit(per_page + 1)).all()
     else:
         offset = (page - 1) * per_page
-        rows = db.session.scalars(stmt.limit(per_page + 1).offset(offset)).all()
+        rows = search.window(stmt, keys, None, per_page + 1, offset) if many_matches else None
+        if rows is None:
+            rows = db.session.scalars(searched.limit(per_page + 1).offset(offset)).all()
         if not exact and rows:
             if len(rows) <= per_page:  # the last page: everything before it, and its rows
                 total, exact = offset + len(rows), True

@@ -7,7 +7,7 @@ from ..core import audit, persistence
 from ..core.audit import AccionAuditoria
 from ..core.pagination import paginate
 from ..core.persistence import ensure_unique, get_or_404, where_given
-from ..core.search import searching
+from ..core.search import Search
 from .models import Empresa, EstadoEmpresa
 
 
@@ -16,7 +16,7 @@ def listar(q: str | None = None, estado: EstadoEmpresa | None = None, page: int 
     """A page of companies, newest id last; `q` finds words of the NIT or the name by their
     beginning (core.search)."""
     stmt = where_given(select(Empresa).order_by(Empresa.id), {Empresa.estado: estado})
-    return paginate(searching(stmt, q, Empresa), page, per_page, cursor)
+    return paginate(stmt, page, per_page, cursor, search=Search(Empresa, q))
 
 
 def obtener(empresa_id: int) -> Empresa:

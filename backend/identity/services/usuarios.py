@@ -8,7 +8,7 @@ from ...core import persistence
 from ...core.errors import Conflict, ValidationFailed
 from ...core.pagination import paginate
 from ...core.persistence import ensure_unique, get_or_404, where_given
-from ...core.search import searching
+from ...core.search import Search
 from ...empresas.models import Empresa
 from ...extensions import db
 from ..models import Rol, Usuario
@@ -23,7 +23,7 @@ def listar(q: str | None = None, rol: Rol | None = None, empresa_id: int | None 
     (core.search)."""
     stmt = where_given(select(Usuario).order_by(Usuario.id), {
         Usuario.rol: rol, Usuario.empresa_id: empresa_id, Usuario.is_active: is_active})
-    return paginate(searching(stmt, q, Usuario), page, per_page, cursor)
+    return paginate(stmt, page, per_page, cursor, search=Search(Usuario, q))
 
 
 def obtener(usuario_id: int) -> Usuario:

@@ -19,7 +19,7 @@ from ...core.errors import Conflict, NotFound, ValidationFailed
 from ...core.models import utcnow
 from ...core.pagination import paginate
 from ...core.persistence import retry_on_lock_conflict, where_given
-from ...core.search import searching
+from ...core.search import Search
 from ...empresas.models import Empresa
 from ...extensions import db
 from ...identity.models import STAFF_ROLES, Usuario
@@ -57,7 +57,7 @@ def listar(estado: EstadoTicket | None = None, prioridad: Prioridad | None = Non
     stmt = where_given(select(SoporteTicket).order_by(SoporteTicket.id.desc()), {
         SoporteTicket.estado: estado, SoporteTicket.prioridad: prioridad,
         SoporteTicket.empresa_id: empresa_id, SoporteTicket.asignado_a: asignado_a})
-    return paginate(searching(stmt, q, SoporteTicket), page, per_page, cursor)
+    return paginate(stmt, page, per_page, cursor, search=Search(SoporteTicket, q))
 
 
 def listar_de_empresa(empresa_id: int, estado: EstadoTicket | None = None, page: int = 1,
