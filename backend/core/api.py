@@ -89,11 +89,11 @@ class Api(_Api):
     def spec(self):
         """The app's OpenAPI document, with every blueprint registered so far."""
         if self._undocumented:
-            with self._document_lock:
-                pending, self._undocumented = self._undocumented, []
-                for blp, app, name, parameters in pending:
+            with self._document_lock:  # a reader meanwhile waits for the whole document
+                for blp, app, name, parameters in self._undocumented:
                     blp.register_views_in_doc(self, app, self._spec, name=name, parameters=parameters)
                     self._spec.tag({"name": name, "description": blp.description})
+                self._undocumented = []
         return self._spec
 
     @spec.setter

@@ -17,9 +17,8 @@ answer's `page`). A malformed, tampered or foreign cursor is a 422 `validacion` 
 thousand does: exact (no `total_exact` key) whenever the rows matching the filters are at most
 `TOTAL_CAP` (10,000; 1,000 for a search `q`, core.search.Search); beyond that `total` is a lower
 bound (`total_exact` false): the cap, or the rows up to the end of the page shown when that is
-more. On the last page reached with
-`?page=` (some rows, fewer than `per_page`) the total is exact again: the rows before it plus
-those on it.
+more. On the last page reached with `?page=` (some rows, fewer than `per_page`) the total is
+exact again: the rows before it plus those on it.
 """
 from __future__ import annotations
 
@@ -222,13 +221,14 @@ def paginate(stmt, page: int = 1, per_page: int = 20, cursor: str | None = None,
                            for column, _, descending in keys[len(stmt._order_by_clauses):]))
     searched = search.apply(stmt) if search is not None else stmt
     fingerprint = _fingerprint(searched)
-    if search is not None and search.narrows:
+    narrows = search is not None and search.narrows
+    if narrows:
         cap, counted = search.total_cap, search.bounded_count(stmt)
     else:
         cap, counted = TOTAL_CAP, _bounded_count(searched)
     exact = counted <= cap
     total = min(counted, cap)
-    many_matches = search is not None and search.narrows and not exact
+    many_matches = narrows and not exact
     if cursor is not None:
         values, page = _read_cursor(cursor, fingerprint, keys)
         after = _after(keys, values)

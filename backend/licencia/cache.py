@@ -98,8 +98,7 @@ class ChangeListener:
 
     def _run(self) -> None:
         while not self._stopped.is_set():
-            client = redis_client(self.url, socket_connect_timeout=1,
-                                          health_check_interval=10)
+            client = redis_client(self.url, socket_connect_timeout=1, health_check_interval=10)
             try:
                 pubsub = client.pubsub()
                 pubsub.subscribe(CHANNEL)
