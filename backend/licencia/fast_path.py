@@ -1,4 +1,4 @@
-"""The licence check by NIT, answered before Flask when the answer is cached.
+"""The licence check by NIT with the global key, answered before Flask.
 
 `GET /api/suscripcion-activa/<nit>` is the hot path: every SaaS instance asks it again and
 again, and most of what Flask does per request (request context, session, rate limiter,
@@ -8,12 +8,15 @@ and only when, all of these hold:
 - GET on that path, no body, no `Origin` header (CORS answers stay Flask's);
 - the global `SAAS_API_KEY` (per-company keys need their database lookup: Flask);
 - the query has at most one `nonce`, and it is valid (an invalid one gets Flask's 422);
-- the NIT is valid and its answer is cached (licencia.cache: this process's memory, else
-  Redis, which another process filled).
+- the NIT is valid.
 
-Anything else goes to Flask unchanged, which answers as always and fills the cache. The answer
-is the one Flask gives, byte for byte but `ts` and the request id: same body, signature,
-headers and access-log line (tests/licencia/test_fast_path.py compares the two).
+Its answer is the cached one (licencia.cache: this process's memory, else Redis, which another
+process filled), else it is computed here as the route computes it (licencia.services, in an
+app context of its own) and cached: a check the cache cannot answer costs its query, not also
+Flask's request handling (a third of it). Anything else goes to Flask unchanged, and so does a
+check whose computing failed (Flask's error handling answers it: 503 while the database is
+away). The answer is the one Flask gives, byte for byte but `ts` and the request id: same body,
+signature, headers and access-log line (tests/licencia/test_fast_path.py compares the two).
 
 A check without a nonce reuses the bytes signed for the same cached answer within the same
 second (`SignedAnswers`): they are the bytes signing again would give, since `ts` has second
@@ -83,7 +86,7 @@ class LicenceFastPath:
         return self.wsgi_app(environ, start_response)
 
     def _answer(self, environ, raw_nit: str) -> tuple[dict, str, str | None] | None:
-        """(cached licence answer, NIT, nonce), or None when Flask must answer."""
+        """(licence answer, NIT, nonce), or None when Flask must answer."""
         has_body = environ.get("CONTENT_LENGTH") not in (None, "", "0") or environ.get(
             "HTTP_TRANSFER_ENCODING")
         if "/" in raw_nit or has_body or environ.get("HTTP_ORIGIN"):
@@ -103,8 +106,17 @@ class LicenceFastPath:
         shared = licencia.shared_layer(self.app)
         answer = cache.peek(f"nit:{nit}", utc_today().isoformat(), licencia.cache_seconds(self.app), shared)
         if answer is None:
+            answer = self._computed(nit)
+        return None if answer is None else (answer, nit, nonce)
+
+    def _computed(self, nit: str) -> dict | None:
+        """The licence of `nit` computed and cached as the route does, in an app context of its
+        own (its session ends with it); None when that fails, for Flask to answer."""
+        try:
+            with self.app.app_context():
+                return licencia.licencia_por_nit(nit)
+        except Exception:  # noqa: BLE001 - Flask answers the check again, and reports the error
             return None
-        return answer, nit, nonce
 
     def _respond(self, environ, start_response, started: float, path: str, answer: dict,
                  nit: str, nonce: str | None):

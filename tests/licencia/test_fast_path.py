@@ -1,17 +1,22 @@
 """The licence check answered before Flask (licencia.fast_path): the same bytes as Flask's answer,
-taken only when every condition holds, and never staler than the cache rules allow."""
+cached or computed, taken only when every condition holds, never staler than the cache rules
+allow, and left to Flask when computing fails."""
 from __future__ import annotations
 
 import logging
 import time
+from contextlib import contextmanager
 
+import pymysql
 import pytest
 import time_machine
 from flask import request_started
+from sqlalchemy.exc import OperationalError
 
 from backend.core.logging_setup import RequestIdFilter
 from backend.licencia import cache, signing
 from backend.licencia import services as licencia
+from backend.licencia.fast_path import LicenceFastPath
 
 NIT = "900555111-2"
 URL = f"/api/suscripcion-activa/{NIT}"
@@ -31,19 +36,51 @@ def flask_requests(app):
 
 
 @pytest.fixture
+def computed(monkeypatch):
+    """How many times a licence was computed from the database."""
+    made = []
+    compute = licencia._compute
+
+    def counting(*args, **kwargs):
+        made.append(1)
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(licencia, "_compute", counting)
+    return made
+
+
+@pytest.fixture
+def flask_only(monkeypatch):
+    """A context in which Flask answers every check (the fast path stands aside)."""
+
+    @contextmanager
+    def standing_aside():
+        with monkeypatch.context() as patch:
+            patch.setattr(LicenceFastPath, "_answer", lambda *_args: None)
+            yield
+
+    return standing_aside
+
+
+@pytest.fixture
 def company(make_empresa, make_plan, make_suscripcion):
     plan = make_plan(servicios={"Facturación": 3, "Nómina": 1})
     return make_suscripcion(make_empresa(nit=NIT), plan)
 
 
-def _pair(client, url, flask_requests, **kwargs):
+def _pair(client, url, flask_requests, flask_only, *, computed_twice: bool = False, **kwargs):
     """(Flask's answer, the next identical request's answer, whether the second reached Flask),
-    at one frozen instant so that `ts` and the signature are the same."""
+    at one frozen instant so that `ts` and the signature are the same. Flask computes the first;
+    the second is the cached answer, or, `computed_twice`, computed again."""
     with time_machine.travel("2026-11-28 12:00:00+00:00", tick=False):
         licencia.invalidate_cache()
         before = len(flask_requests)
-        first = client.get(url, **kwargs)
+        with flask_only():
+            first = client.get(url, **kwargs)
+        if computed_twice:
+            licencia.invalidate_cache()
         second = client.get(url, **kwargs)
+    assert len(flask_requests) - before >= 1  # Flask answered the first
     return first, second, len(flask_requests) - before == 2
 
 
@@ -54,15 +91,19 @@ def _headers(response) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("estado,codigo", [
     ("activa", "VALIDA"), ("cancelada", "CANCELADA"), ("suspendida", "SUSPENDIDA"),
 ])
-def test_a_cached_answer_is_flasks_answer_byte_for_byte(client, db, company, flask_requests,
-                                                         global_headers, verify_signature,
-                                                         estado, codigo):
+@pytest.mark.parametrize("computed_twice", [False, True], ids=["cached", "computed"])
+def test_the_fast_paths_answer_is_flasks_byte_for_byte(client, db, company, flask_requests,
+                                                       flask_only, computed, global_headers,
+                                                       verify_signature, estado, codigo,
+                                                       computed_twice):
     company.estado = estado
     db.session.commit()
     headers = {**global_headers, "X-Request-ID": "bench-1"}
     first, second, both_in_flask = _pair(client, URL + "?nonce=abc-123", flask_requests,
+                                         flask_only, computed_twice=computed_twice,
                                          headers=headers)
     assert not both_in_flask
+    assert len(computed) == 1 + computed_twice
     assert first.status_code == second.status_code == 200
     assert second.get_json()["codigo"] == codigo and second.get_json()["nonce"] == "abc-123"
     assert second.data == first.data
@@ -70,9 +111,12 @@ def test_a_cached_answer_is_flasks_answer_byte_for_byte(client, db, company, fla
     verify_signature(second)
 
 
-def test_unknown_nit_404_and_https_headers_match(client, flask_requests, global_headers):
+@pytest.mark.parametrize("computed_twice", [False, True], ids=["cached", "computed"])
+def test_unknown_nit_404_and_https_headers_match(client, flask_requests, flask_only,
+                                                 global_headers, computed_twice):
     url = "/api/suscripcion-activa/123456789-0"
-    first, second, both_in_flask = _pair(client, url, flask_requests, headers=global_headers,
+    first, second, both_in_flask = _pair(client, url, flask_requests, flask_only,
+                                         computed_twice=computed_twice, headers=global_headers,
                                          base_url="https://localhost")
     assert not both_in_flask
     assert first.status_code == second.status_code == 404
@@ -85,10 +129,12 @@ def test_unknown_nit_404_and_https_headers_match(client, flask_requests, global_
     assert "Strict-Transport-Security" in second.headers
 
 
-def test_the_access_line_is_the_same(client, company, flask_requests, global_headers, caplog):
+def test_the_access_line_is_the_same(client, company, flask_requests, flask_only, global_headers,
+                                     caplog):
     caplog.handler.addFilter(RequestIdFilter())  # as the project's handlers do
     with caplog.at_level(logging.INFO, logger="backend.api"):
-        _pair(client, URL, flask_requests, headers={**global_headers, "X-Request-ID": "r-7"})
+        _pair(client, URL, flask_requests, flask_only,
+              headers={**global_headers, "X-Request-ID": "r-7"})
     lines = [(r.request_id, r.getMessage().rsplit(" ", 2)[0]) for r in caplog.records
              if r.name == "backend.api"]
     assert lines == [("r-7", f"GET {URL} 200")] * 2
@@ -134,13 +180,32 @@ def test_a_change_is_answered_at_once(client, db, company, flask_requests, globa
     assert client.get(URL, headers=global_headers).get_json()["codigo"] == "CANCELADA"
 
 
-def test_without_cache_every_check_reaches_flask(app, client, company, flask_requests,
-                                                 global_headers, monkeypatch):
+def test_without_cache_every_check_is_computed(app, client, company, flask_requests, computed,
+                                               global_headers, monkeypatch):
     monkeypatch.setitem(app.config, "LICENSE_CACHE_SECONDS", 0)
     before = len(flask_requests)
     for _ in range(3):
-        assert client.get(URL, headers=global_headers).status_code == 200
-    assert len(flask_requests) == before + 3
+        assert client.get(URL, headers=global_headers).get_json()["codigo"] == "VALIDA"
+    assert len(computed) == 3
+    assert len(flask_requests) == before  # computed before Flask
+
+
+def test_a_check_whose_computing_fails_is_left_to_flask(client, company, flask_requests,
+                                                        global_headers, monkeypatch):
+    """The database lost: the fast path stands aside and Flask answers 503 `no_disponible`, as
+    for any request (and the access line is Flask's, once)."""
+    gone = OperationalError("SELECT", {}, pymysql.err.OperationalError(2013, "Lost connection"))
+
+    def lost(*_args, **_kwargs):
+        raise gone
+
+    monkeypatch.setattr(licencia, "_compute", lost)
+    before = len(flask_requests)
+    response = client.get(URL, headers=global_headers)
+    assert len(flask_requests) == before + 1
+    assert response.status_code == 503 and response.get_json()["error"] == "no_disponible"
+    assert response.headers["Retry-After"]
+    assert "X-Signature" not in response.headers
 
 
 def _wait_for(predicate, seconds: float = 3.0) -> bool:
@@ -153,7 +218,7 @@ def _wait_for(predicate, seconds: float = 3.0) -> bool:
 
 
 def test_another_process_change_empties_this_process_memory(app, client, company, flask_requests,
-                                                            global_headers, licence_redis):
+                                                            computed, global_headers, licence_redis):
     """Another process announces a change the way licencia.cache does (INCR + PUBLISH on its
     own connection): this process stops serving its memory within moments."""
     shared = licencia.shared_layer(app)
@@ -167,24 +232,23 @@ def test_another_process_change_empties_this_process_memory(app, client, company
     licence_redis.incr(cache.VERSION_KEY)
     licence_redis.publish(cache.CHANNEL, "1")
     assert _wait_for(lambda: cache.memory.generation > generation, 2.0)
-    before = len(flask_requests)
+    before = len(computed)
     client.get(URL, headers=global_headers)
-    assert len(flask_requests) == before + 1  # the memory was emptied: Flask answered
+    assert len(computed) == before + 1  # the memory (and Redis) emptied: computed again
 
 
-def test_without_the_change_channel_memory_is_not_used(client, company, flask_requests,
+def test_without_the_change_channel_memory_is_not_used(client, company, computed,
                                                        global_headers, unreachable_redis):
     """Redis unreachable: no announcement can arrive, so nothing is served from memory (and the
     database answers every check)."""
-    before = len(flask_requests)
     for _ in range(3):
         response = client.get(URL, headers=global_headers)
         assert response.status_code == 200 and response.get_json()["codigo"] == "VALIDA"
-    assert len(flask_requests) == before + 3
+    assert len(computed) == 3
 
 
 def test_a_fresh_process_is_answered_from_redis_before_flask(app, client, company, flask_requests,
-                                                             global_headers, licence_redis):
+                                                             computed, global_headers, licence_redis):
     """Another process computed the answer (it is in Redis); this process's memory does not
     have it: the fast path reads it from Redis, for no longer than Redis keeps it."""
     shared = licencia.shared_layer(app)
@@ -195,7 +259,7 @@ def test_a_fresh_process_is_answered_from_redis_before_flask(app, client, compan
     cache.memory.bump()  # as a process that never saw this NIT
     before = len(flask_requests)
     second = client.get(URL, headers=global_headers)
-    assert len(flask_requests) == before  # answered before Flask, from Redis
+    assert len(flask_requests) == before and len(computed) == 1  # from Redis, before Flask
     assert second.get_json()["codigo"] == first.get_json()["codigo"] == "VALIDA"
     [(expires_at, _)] = list(cache.memory._data.values())
     assert expires_at - time.monotonic() <= 5.0  # kept no longer than Redis keeps it
@@ -221,12 +285,11 @@ def test_checks_within_one_second_share_one_signature(client, company, flask_req
     """Nonce-less checks of one cached answer within one second get the same bytes, signed
     once; the next second signs again, with its own `ts`."""
     with time_machine.travel("2026-11-28 12:00:00.100+00:00", tick=False) as clock:
-        client.get(URL, headers=global_headers)  # Flask: computed, cached, signed
         before = len(signatures)
-        answers = [client.get(URL, headers=global_headers) for _ in range(3)]
+        answers = [client.get(URL, headers=global_headers) for _ in range(4)]  # the first computes
         assert len(signatures) == before + 1
         assert {a.data for a in answers} == {answers[0].data}
-        assert len({a.headers["X-Request-ID"] for a in answers}) == 3  # headers are per request
+        assert len({a.headers["X-Request-ID"] for a in answers}) == 4  # headers are per request
         assert answers[0].get_json()["ts"] == "2026-11-28T12:00:00Z"
         clock.move_to("2026-11-28 12:00:01.000+00:00")
         later = client.get(URL, headers=global_headers)
@@ -237,17 +300,17 @@ def test_checks_within_one_second_share_one_signature(client, company, flask_req
         verify_signature(response)
 
 
-def test_a_change_within_the_second_is_signed_afresh(client, db, company, flask_requests,
+def test_a_change_within_the_second_is_signed_afresh(client, db, company, computed,
                                                      global_headers, verify_signature):
     with time_machine.travel("2026-11-28 12:00:00+00:00", tick=False):
         client.get(URL, headers=global_headers)
         assert client.get(URL, headers=global_headers).get_json()["codigo"] == "VALIDA"
         company.estado = "suspendida"
         db.session.commit()
-        before = len(flask_requests)
-        client.get(URL, headers=global_headers)  # Flask: the new answer, cached
+        before = len(computed)
+        client.get(URL, headers=global_headers)  # the new answer, computed and cached
         after = client.get(URL, headers=global_headers)
-    assert len(flask_requests) == before + 1
+    assert len(computed) == before + 1
     assert after.get_json()["codigo"] == "SUSPENDIDA"
     verify_signature(after)
 
