@@ -43,7 +43,7 @@ TOTAL_CAP = 10_000
 CURSOR_SALT = "core.pagination.cursor"
 MAX_CURSOR_LENGTH = 1024
 
-SEARCH_CAP_DOC = f"{Search.total_cap:,} with a search `q`"
+SEARCH_CAP_DOC = f"{Search.TOTAL_CAP:,} with a search `q`"
 TOTAL_DOC = (f"Rows matching the filters: exact unless `total_exact` is false, always so up to "
              f"{TOTAL_CAP:,} ({SEARCH_CAP_DOC}); beyond that a lower bound (that cap, or the rows "
              "up to the end of this page when more).")
@@ -223,7 +223,7 @@ def paginate(stmt, page: int = 1, per_page: int = 20, cursor: str | None = None,
     fingerprint = _fingerprint(searched)
     narrows = search is not None and search.narrows
     if narrows:
-        cap, counted = search.total_cap, search.bounded_count(stmt)
+        cap, counted = search.TOTAL_CAP, search.bounded_count(stmt)
     else:
         cap, counted = TOTAL_CAP, _bounded_count(searched)
     exact = counted <= cap

@@ -142,7 +142,7 @@ class Search:
     the subquery of the terms index yields every match (a quarter of 100,000 tickets: 25,000
     ids), which the database gathers and sorts before the first page. So, when a search has
     words (`narrows`):
-    - `total` is counted from the terms index, at most `total_cap` (1,000) matches: beyond,
+    - `total` is counted from the terms index, at most `TOTAL_CAP` (1,000) matches: beyond,
       a lower bound (`total_exact` false), as any list beyond its cap;
     - when there are more matches than that, the page is first looked for among the next
       `WINDOW_ROWS` rows of the list (in its order: a list ordered by its primary key), with
@@ -150,7 +150,7 @@ class Search:
       rows, in the same order, as the plain statement's), else the plain statement answers.
     """
 
-    total_cap = 1_000
+    TOTAL_CAP = 1_000
     WINDOW_ROWS = 1_000
 
     def __init__(self, model, q: str | None) -> None:
@@ -180,7 +180,7 @@ class Search:
         return stmt
 
     def bounded_count(self, stmt) -> int:
-        """How many rows of `stmt` match, counting at most `total_cap + 1`, read from the first
+        """How many rows of `stmt` match, counting at most `TOTAL_CAP + 1`, read from the first
         word's terms: with no other filter, from the terms index alone (a record's terms are
         written and deleted with it, module doc), else joined to the rows of `stmt`."""
         first, *others = self.prefixes
@@ -193,13 +193,14 @@ class Search:
             ids = (stmt.order_by(None).with_only_columns(self.key, maintain_column_froms=True)
                    .join(term, sa.and_(term.registro_id == self.key, matches)))
             ids = self._narrow(ids, self.key, others)
-        ids = ids.distinct().limit(self.total_cap + 1)
+        ids = ids.distinct().limit(self.TOTAL_CAP + 1)
         return db.session.scalar(select(sa.func.count()).select_from(ids.subquery())) or 0
 
     def window(self, stmt, keys: list[tuple], start, limit: int, offset: int) -> list | None:
         """The rows `stmt.limit(limit).offset(offset)` would give once searched, found among
-        the next WINDOW_ROWS rows of `stmt` (after the key `start`, if given); None when they do
-        not hold them all, or the list is not ordered by the primary key alone."""
+        the first WINDOW_ROWS rows of `stmt` (`start`: the key a cursor resumes after, which
+        `stmt` already holds, here to bound the terms read); None when they do not hold them
+        all, or the list is not ordered by the primary key alone."""
         if len(keys) != 1 or keys[0][1] != self.key_name:
             return None
         descending = keys[0][2]

@@ -1,5 +1,5 @@
 """Paging a search with many matches (core.search.Search with core.pagination.paginate): the
-total is counted up to `Search.total_cap`, and the page is looked for among the next
+total is counted up to `Search.TOTAL_CAP`, and the page is looked for among the next
 `WINDOW_ROWS` rows of the list before the plain statement is asked. Whichever answers, every
 page holds the rows the plain searched statement gives, in its order, by `?page=` and by
 cursor, ascending and descending, with other filters and several words. The caps are made small
@@ -20,7 +20,7 @@ WINDOW = 10
 
 @pytest.fixture
 def small_caps(monkeypatch):
-    monkeypatch.setattr(Search, "total_cap", CAP)
+    monkeypatch.setattr(Search, "TOTAL_CAP", CAP)
     monkeypatch.setattr(Search, "WINDOW_ROWS", WINDOW)
 
 
