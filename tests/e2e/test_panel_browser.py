@@ -13,6 +13,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -89,12 +90,31 @@ def _wait(driver, locator):
     return WebDriverWait(driver, WAIT).until(ec.presence_of_element_located(locator))
 
 
+def _replaced(page):
+    """A wait condition: `page` (an element) no longer belongs to the document shown. While the
+    new page replaces it, Chromium may say so with an inspector error instead of a stale
+    element (seen once in CI: "Node with given id does not belong to the document")."""
+
+    def gone(_driver) -> bool:
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in (exc.msg or ""):
+                return True
+            raise
+        return False
+
+    return gone
+
+
 def _submit(driver, locator) -> None:
     """Click a submit button and wait until the answer page has replaced this one (so no
     later lookup can find an element of the old page)."""
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(*locator).click()
-    WebDriverWait(driver, WAIT).until(ec.staleness_of(page))
+    WebDriverWait(driver, WAIT).until(_replaced(page))
 
 
 def _choose(driver, field_id: str, label: str) -> None:
