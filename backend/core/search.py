@@ -122,12 +122,6 @@ def _like(prefix: str):
     return TerminoBusqueda.termino.like(_pattern(prefix), escape=_ESCAPE)
 
 
-def searching(stmt, q: str | None, model):
-    """`stmt` narrowed to the rows of `model` (a `Searchable`) whose terms begin with every
-    part of `q` (module doc); unchanged for a blank `q`, nothing for a `q` with no word."""
-    return Search(model, q).apply(stmt)
-
-
 def _terms_of(model, prefix: str, *bounds):
     """The ids of `model`'s records with a term beginning with `prefix` (`bounds`: more
     conditions on TerminoBusqueda.registro_id)."""
@@ -166,7 +160,9 @@ class Search:
         return bool(self.prefixes)
 
     def apply(self, stmt, *bounds):
-        """`stmt` narrowed to the matches (see `searching`); `bounds` narrow the terms read."""
+        """`stmt` narrowed to the rows whose terms begin with every part of `q` (module doc):
+        unchanged for a blank `q`, nothing for a `q` with no word; `bounds` narrow the terms
+        read."""
         if self.prefixes is None:
             return stmt
         if not self.prefixes:

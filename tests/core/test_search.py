@@ -12,9 +12,9 @@ from backend.core.search import (
     QUERY_PARTS_MAX,
     TERM_MAX,
     TERMS_MAX,
+    Search,
     TerminoBusqueda,
     query_prefixes,
-    searching,
     terms,
 )
 from backend.empresas.models import Empresa
@@ -183,7 +183,7 @@ def test_terms_of_a_rolled_back_change_are_gone(db, empresa):
     db.session.rollback()
     assert _terms(db, "empresas", nueva_id) == set()
     assert _terms(db, "empresas", empresa.id) == before
-    assert db.session.scalars(searching(select(Empresa), "fantasma", Empresa)).all() == []
+    assert db.session.scalars(Search(Empresa, "fantasma").apply(select(Empresa))).all() == []
 
 
 def test_updated_company_is_found_by_its_new_name_only(client, admin_headers, empresa):
@@ -209,7 +209,7 @@ def test_reindex_command_rebuilds_terms_of_rows_loaded_outside_the_orm(db, runne
     assert {"cargada", "lote", "1234567890"} <= _terms(db, "empresas", loaded)
     assert "acme" in _terms(db, "empresas", empresa.id)
     assert _terms(db, "empresas", 999_999) == set()
-    assert db.session.scalars(searching(select(Empresa.id), "cargada por", Empresa)).all() == [loaded]
+    assert db.session.scalars(Search(Empresa, "cargada por").apply(select(Empresa.id))).all() == [loaded]
 
 
 # ---------------------------------------------------------------- MariaDB: the index serves it
@@ -222,7 +222,7 @@ if MYSQL:
             for i in range(5000)])
         db.session.commit()
         db.session.execute(text("ANALYZE TABLE terminos_busqueda"))
-        sub = searching(select(Empresa.id), "acme", Empresa).compile(
+        sub = Search(Empresa, "acme").apply(select(Empresa.id)).compile(
             db.engine, compile_kwargs={"literal_binds": True})
         terms_sql = str(sub).split("IN (", 1)[1].rsplit(")", 1)[0]
         plan = db.session.execute(text(f"EXPLAIN {terms_sql}")).mappings().all()

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.core.pagination import paginate
-from backend.core.search import Search, searching
+from backend.core.search import Search
 from backend.empresas.models import Empresa, EstadoEmpresa
 
 ROWS = 48
@@ -51,7 +51,7 @@ def companies(make_empresa):
 
 
 def _plain(db, stmt, q: str) -> list[int]:
-    return [e.id for e in db.session.scalars(searching(stmt, q, Empresa))]
+    return [e.id for e in db.session.scalars(Search(Empresa, q).apply(stmt))]
 
 
 def _by_pages(stmt, q: str, per_page: int) -> tuple[list[int], list[dict]]:

@@ -279,8 +279,7 @@ def signatures(monkeypatch):
     return made
 
 
-def test_checks_within_one_second_share_one_signature(client, company, flask_requests,
-                                                      global_headers, signatures,
+def test_checks_within_one_second_share_one_signature(client, company, global_headers, signatures,
                                                       verify_signature):
     """Nonce-less checks of one cached answer within one second get the same bytes, signed
     once; the next second signs again, with its own `ts`."""
