@@ -1,11 +1,16 @@
 """Flask-Limiter that keeps working while its Redis is down: the limits are counted in each
 process's memory meanwhile (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED), and code that reads or
-gives back counters itself uses that same store."""
+gives back counters itself uses that same store. A database error in a limit's callback is
+the app's to answer (503 while the database is away), not taken for a Redis outage."""
 from __future__ import annotations
 
 import logging
+from functools import wraps
 
-from flask_limiter import Limiter
+from flask import request
+from flask_limiter import Limiter, RateLimitExceeded
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import TooManyRequests
 
 
 class _OutageLogFilter(logging.Filter):
@@ -14,6 +19,35 @@ class _OutageLogFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.levelno >= logging.WARNING or "recovered" in record.getMessage()
+
+
+# Where a request keeps the database error a limit's callback raised (see FallbackLimiter).
+_HELD_DATABASE_ERROR = "backend.ratelimit.database_error"
+# The callbacks of a limit that Flask-Limiter calls while it checks a request.
+_CHECK_CALLBACKS = ("key_func", "exempt_when", "on_breach")
+
+
+class _StopCheck(RateLimitExceeded):
+    """Ends Flask-Limiter's check at once: the one exception it lets through as it is (any
+    other it takes for an outage of its own storage). Never answered: FallbackLimiter raises
+    the held database error in its place."""
+
+    def __init__(self):
+        TooManyRequests.__init__(self)  # no limit was exceeded: RateLimitExceeded's needs one
+
+
+def _held_database_error(callback):
+    """`callback`, whose database errors are kept on the request and end the limit check."""
+
+    @wraps(callback)
+    def guarded(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            request.environ.setdefault(_HELD_DATABASE_ERROR, exc)
+            raise _StopCheck() from exc
+
+    return guarded
 
 
 class FallbackLimiter(Limiter):
@@ -41,6 +75,15 @@ class FallbackLimiter(Limiter):
             return fallback
         return super().storage
 
+    def limit(self, limit_value, **kwargs):
+        """Flask-Limiter's `limit`, its callbacks' database errors answered as the app answers
+        any database error (see `_check_request_limit`)."""
+        return super().limit(limit_value, **_guarded_callbacks(kwargs))
+
+    def shared_limit(self, limit_value, scope, **kwargs):
+        """Flask-Limiter's `shared_limit`, guarded as `limit`."""
+        return super().shared_limit(limit_value, scope, **_guarded_callbacks(kwargs))
+
     def _check_request_limit(self, callable_name: str | None = None,
                              in_middleware: bool = True) -> None:
         # Every request runs the before-request check, which only ever finds application,
@@ -48,9 +91,31 @@ class FallbackLimiter(Limiter):
         # Without any of them, finding none costs a fifth of a plain request: skip it.
         if in_middleware and not self._limits_every_request():
             return
-        super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
+        # A database error in a callback (a key, an exemption or a breach logged in the
+        # database) would otherwise be taken for an outage of the limiter's own storage: the
+        # counters moved to memory and the check run again on a broken session (a 500). It is
+        # raised instead, once the check has stopped, for the app's handlers (503 while the
+        # database is away).
+        try:
+            super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
+        except RateLimitExceeded:
+            _raise_held_database_error()
+            raise
+        _raise_held_database_error()
 
     def _limits_every_request(self) -> bool:
         manager = self.limit_manager
         return bool(manager._application_limits or manager._default_limits
                     or manager._blueprint_limits or self._in_memory_fallback)
+
+
+def _guarded_callbacks(kwargs: dict) -> dict:
+    return {name: _held_database_error(value) if name in _CHECK_CALLBACKS and callable(value)
+            else value for name, value in kwargs.items()}
+
+
+def _raise_held_database_error() -> None:
+    error = request.environ.pop(_HELD_DATABASE_ERROR, None)
+    if error is not None:
+        error.__suppress_context__ = True  # its log shows the driver's error, not _StopCheck
+        raise error

@@ -4,21 +4,25 @@ Redis gone the limits are counted in memory and requests keep working."""
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 import pymysql
 import pytest
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.exc import OperationalError
 
 from backend import create_app
 from backend.core.errors import handle_database_error
 from backend.extensions import db, limiter
+from backend.identity.models import LogAcceso, Usuario
 from tests.conftest import PASSWORD, assert_error, assert_throttled, make_config
 
 # Nobody listens on port 1: connections are refused at once (connect_timeout bounds the rest).
 DEAD_DATABASE = "mysql+pymysql://nobody@127.0.0.1:1/nothing?charset=utf8mb4&connect_timeout=2"
 DEAD_REDIS = "redis://127.0.0.1:1/0"
 LOGIN = {"email": "nadie@example.com", "password": "Incorrecta#1"}
+MYSQL = os.environ.get("DATABASE_URL", "").startswith("mysql")
 
 
 @pytest.fixture
@@ -58,6 +62,10 @@ def test_database_unreachable_is_503_with_retry_after(no_database, caplog, metho
     assert 0 < int(response.headers["Retry-After"]) <= 60
     warnings = [r for r in caplog.records if r.name == "backend.errors"]
     assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING, warnings
+    # A sign-in's throttle keys read the database: its failure there is not taken for an
+    # outage of the limiter's own storage (the limits stay where they are counted).
+    assert not [r for r in caplog.records if r.name == "backend.ratelimit"]
+    assert limiter._storage_dead is False
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     logged = caplog.text + "".join(str(r.exc_info) for r in caplog.records)
     assert "SELECT" not in logged and "[SQL" not in logged and "parameters" not in logged
@@ -120,3 +128,45 @@ def test_a_limit_on_every_request_is_still_checked(app, client):
         limiter.reset()
     assert codes == [200, 200, 429]
     assert client.get("/health").status_code == 200  # no default limit: not checked
+
+
+if MYSQL:
+
+    def test_connection_lost_during_the_sign_in_throttle_check_is_503(app, client, make_usuario,
+                                                                      caplog):
+        """The connection dies between two queries of a sign-in's limit check (the account key,
+        then whether this address is trusted): the answer is the outage's 503, the limiter keeps
+        its storage, nothing is written, and the next sign-in works. (Flask-Limiter took the
+        error for an outage of its Redis and checked again on the broken session: a 500.)"""
+        usuario = make_usuario(email="vive@example.com")
+        killer = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        killed = []
+
+        def kill_first_access_log_query(conn, cursor, statement, *_):
+            if "log_accesos" in statement and not killed:
+                killed.append(conn.connection.dbapi_connection.thread_id())
+                with killer.connect() as other:
+                    other.execute(text(f"KILL {int(killed[0])}"))
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", kill_first_access_log_query)
+        try:
+            with caplog.at_level(logging.INFO, logger="backend"):
+                response = client.post("/auth/login", json={"email": "vive@example.com",
+                                                            "password": PASSWORD})
+        finally:
+            event.remove(engine, "before_cursor_execute", kill_first_access_log_query)
+            killer.dispose()
+        assert killed
+        assert_error(response, 503, "no_disponible")
+        assert int(response.headers["Retry-After"]) > 0
+        assert limiter._storage_dead is False
+        assert not [r for r in caplog.records if r.name == "backend.ratelimit"]
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert db.session.scalar(select(func.count()).select_from(LogAcceso)) == 0
+        assert db.session.get(Usuario, usuario.id).last_login_at is None
+
+        again = client.post("/auth/login", json={"email": "vive@example.com", "password": PASSWORD})
+        assert again.status_code == 200, again.get_json()
+        assert db.session.scalar(select(func.count()).select_from(LogAcceso)) == 1
