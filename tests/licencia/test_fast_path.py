@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
 
 import pymysql
 import pytest
@@ -20,6 +21,17 @@ from backend.licencia.fast_path import LicenceFastPath
 
 NIT = "900555111-2"
 URL = f"/api/suscripcion-activa/{NIT}"
+
+
+def _noon(seconds: float = 0.0) -> datetime:
+    """Today at noon UTC (plus `seconds`): within the subscriptions the fixtures make, which
+    run from yesterday to a month ahead, whatever day the tests run."""
+    return datetime.combine(date.today(), datetime.min.time(), UTC) + timedelta(hours=12,
+                                                                                seconds=seconds)
+
+
+def _ts(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.fixture
@@ -72,7 +84,7 @@ def _pair(client, url, flask_requests, flask_only, *, computed_twice: bool = Fal
     """(Flask's answer, the next identical request's answer, whether the second reached Flask),
     at one frozen instant so that `ts` and the signature are the same. Flask computes the first;
     the second is the cached answer, or, `computed_twice`, computed again."""
-    with time_machine.travel("2026-11-28 12:00:00+00:00", tick=False):
+    with time_machine.travel(_noon(), tick=False):
         licencia.invalidate_cache()
         before = len(flask_requests)
         with flask_only():
@@ -283,17 +295,17 @@ def test_checks_within_one_second_share_one_signature(client, company, global_he
                                                       verify_signature):
     """Nonce-less checks of one cached answer within one second get the same bytes, signed
     once; the next second signs again, with its own `ts`."""
-    with time_machine.travel("2026-11-28 12:00:00.100+00:00", tick=False) as clock:
+    with time_machine.travel(_noon(0.1), tick=False) as clock:
         before = len(signatures)
         answers = [client.get(URL, headers=global_headers) for _ in range(4)]  # the first computes
         assert len(signatures) == before + 1
         assert {a.data for a in answers} == {answers[0].data}
         assert len({a.headers["X-Request-ID"] for a in answers}) == 4  # headers are per request
-        assert answers[0].get_json()["ts"] == "2026-11-28T12:00:00Z"
-        clock.move_to("2026-11-28 12:00:01.000+00:00")
+        assert answers[0].get_json()["ts"] == _ts(_noon())
+        clock.move_to(_noon(1))
         later = client.get(URL, headers=global_headers)
     assert len(signatures) == before + 2
-    assert later.get_json()["ts"] == "2026-11-28T12:00:01Z"
+    assert later.get_json()["ts"] == _ts(_noon(1))
     assert later.get_json()["codigo"] == answers[0].get_json()["codigo"] == "VALIDA"
     for response in (*answers, later):
         verify_signature(response)
@@ -301,7 +313,7 @@ def test_checks_within_one_second_share_one_signature(client, company, global_he
 
 def test_a_change_within_the_second_is_signed_afresh(client, db, company, computed,
                                                      global_headers, verify_signature):
-    with time_machine.travel("2026-11-28 12:00:00+00:00", tick=False):
+    with time_machine.travel(_noon(), tick=False):
         client.get(URL, headers=global_headers)
         assert client.get(URL, headers=global_headers).get_json()["codigo"] == "VALIDA"
         company.estado = "suspendida"
@@ -316,7 +328,7 @@ def test_a_change_within_the_second_is_signed_afresh(client, db, company, comput
 
 def test_a_nonce_is_signed_every_time(client, company, global_headers, signatures,
                                       verify_signature):
-    with time_machine.travel("2026-11-28 12:00:00+00:00", tick=False):
+    with time_machine.travel(_noon(), tick=False):
         client.get(URL, headers=global_headers)
         before = len(signatures)
         answers = [client.get(f"{URL}?nonce=n{i}abcdef", headers=global_headers) for i in range(2)]
