@@ -24,6 +24,7 @@ from .core.errors import handle_http_exception, register_error_handlers
 from .core.http import register_request_hooks
 from .core.json_codec import JSONProvider
 from .core.logging_setup import configure_logging
+from .core.routing import LazyBuilderRule
 from .empresas import models as empresas_models
 from .empresas import panel as empresas_panel
 from .empresas import routes as empresas_routes
@@ -77,6 +78,7 @@ def create_app(config: Config | str | None = None) -> Flask:
         template_folder=str(ROOT_DIR / "templates"),
         static_folder=str(ROOT_DIR / "static"),
     )
+    app.url_rule_class = LazyBuilderRule
     app.json = JSONProvider(app)
     app.config.from_object(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
