@@ -83,10 +83,11 @@ def test_codigo_cases(client, make_empresa, make_suscripcion, plan, global_heade
 def test_valida_body_exact(client, make_empresa, make_suscripcion, plan, global_headers):
     empresa = make_empresa(nit="900111222-3", nombre="ACME")
     sus = make_suscripcion(empresa, plan, periodo="anual", fecha_inicio=_day(-1), fecha_fin=_day(363))
-    with time_machine.travel("2030-01-02T03:04:05Z", tick=False):
-        # Outside the subscription dates in 2030: exercise the clock too.
+    later = f"{_day(400).isoformat()}T03:04:05Z"
+    with time_machine.travel(later, tick=False):
+        # Past the subscription's end (a year ahead): exercise the clock too.
         late = client.get("/api/suscripcion-activa/900111222-3", headers=global_headers).get_json()
-    assert late["codigo"] == "VENCIDA" and late["ts"] == "2030-01-02T03:04:05Z"
+    assert late["codigo"] == "VENCIDA" and late["ts"] == later
 
     body = client.get("/api/suscripcion-activa/900111222-3", headers=global_headers).get_json()
     body.pop("ts")
