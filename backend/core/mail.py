@@ -44,20 +44,42 @@ def notify(to: str, template: str, *, ref: str, logger: logging.Logger | None = 
     flush, until `valid_for` (default: the `minutos` a code in it lives, else a day) runs out.
     Only when the database cannot take it either is the mail lost (logged too).
     """
-    message = None
+    return notify_each([to], template, ref=ref, logger=logger, valid_for=valid_for,
+                       **context) == 1
+
+
+def notify_each(recipients: list[str], template: str, *, ref: str,
+                logger: logging.Logger | None = None, valid_for: timedelta | None = None,
+                **context) -> int:
+    """`notify` each of `recipients` (one message each, addressed to that one alone) of one
+    mail, rendered once: `context` names no recipient. Answers how many were queued."""
+    if not recipients:
+        return 0
     expires_at = mail_outbox.expiry_for(valid_for, context)
     try:
-        message = render_email(template, **context)
-        message["to"] = to
-        # For the worker, should it have to keep the mail after its own retries.
-        message.update(template=template, ref=ref, expires_at=expires_at.isoformat())
-        send_email_task.delay(message)
-    except Exception as exc:  # noqa: BLE001 - any delivery or broker failure
-        kept = _keep(message, template, ref, expires_at, exc)
-        (logger or log).error("the %r email for %s could not be queued (%s: %.200s); %s",
-                              template, ref, type(exc).__name__, exc, kept, exc_info=True)
-        return False
-    return True
+        rendered = render_email(template, **context)
+    except Exception as exc:  # noqa: BLE001 - a broken template: nothing to send, now or later
+        _report(logger, template, ref, exc, _keep(None, template, ref, expires_at, exc))
+        return 0
+    queued = 0
+    for to in recipients:
+        # `template`, `ref`, `expires_at`: for the worker, should it have to keep the mail
+        # after its own retries.
+        message = {**rendered, "to": to, "template": template, "ref": ref,
+                   "expires_at": expires_at.isoformat()}
+        try:
+            send_email_task.delay(message)
+        except Exception as exc:  # noqa: BLE001 - any delivery or broker failure
+            _report(logger, template, ref, exc, _keep(message, template, ref, expires_at, exc))
+        else:
+            queued += 1
+    return queued
+
+
+def _report(logger: logging.Logger | None, template: str, ref: str, exc: BaseException,
+            kept: str) -> None:
+    (logger or log).error("the %r email for %s could not be queued (%s: %.200s); %s",
+                          template, ref, type(exc).__name__, exc, kept, exc_info=exc)
 
 
 def _keep(message: dict | None, template: str, ref: str, expires_at: datetime,

@@ -9,7 +9,7 @@ import logging
 from flask import current_app
 from sqlalchemy import select
 
-from ...core.mail import notify
+from ...core.mail import notify_each
 from ...empresas.models import Empresa
 from ...extensions import db
 from ...identity.models import Rol, Usuario
@@ -46,9 +46,9 @@ def _context(ticket: SoporteTicket) -> dict:
 
 
 def _send(recipients: list[str], template: str, ticket: SoporteTicket, **context) -> None:
-    context = {**_context(ticket), **context}  # the same for every recipient: read once
-    for email in recipients:
-        notify(email, template, ref=f"ticket {ticket.id}", logger=log, **context)
+    # The same mail for every recipient: rendered once.
+    notify_each(recipients, template, ref=f"ticket {ticket.id}", logger=log,
+                **{**_context(ticket), **context})
 
 
 def ticket_abierto(ticket: SoporteTicket) -> None:
