@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.web.test_startup import (
+from tests.servers import (
     app_env,
     children,
     measure_start,

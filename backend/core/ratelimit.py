@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from functools import wraps
 
-from flask import request
 from flask_limiter import Limiter, RateLimitExceeded
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import TooManyRequests
@@ -21,31 +20,29 @@ class _OutageLogFilter(logging.Filter):
         return record.levelno >= logging.WARNING or "recovered" in record.getMessage()
 
 
-# Where a request keeps the database error a limit's callback raised (see FallbackLimiter).
-_HELD_DATABASE_ERROR = "backend.ratelimit.database_error"
 # The callbacks of a limit that Flask-Limiter calls while it checks a request.
 _CHECK_CALLBACKS = ("key_func", "exempt_when", "on_breach")
 
 
 class _StopCheck(RateLimitExceeded):
-    """Ends Flask-Limiter's check at once: the one exception it lets through as it is (any
-    other it takes for an outage of its own storage). Never answered: FallbackLimiter raises
-    the held database error in its place."""
+    """Carries a callback's database error out of Flask-Limiter's check, ending it at once: the
+    one exception it lets through as it is (any other it takes for an outage of its own
+    storage). Never answered: FallbackLimiter raises `error` in its place."""
 
-    def __init__(self):
+    def __init__(self, error: SQLAlchemyError):
         TooManyRequests.__init__(self)  # no limit was exceeded: RateLimitExceeded's needs one
+        self.error = error
 
 
-def _held_database_error(callback):
-    """`callback`, whose database errors are kept on the request and end the limit check."""
+def _stopping_on_database_errors(callback):
+    """`callback`, whose database errors end the limit check (see _StopCheck)."""
 
     @wraps(callback)
     def guarded(*args, **kwargs):
         try:
             return callback(*args, **kwargs)
         except SQLAlchemyError as exc:
-            request.environ.setdefault(_HELD_DATABASE_ERROR, exc)
-            raise _StopCheck() from exc
+            raise _StopCheck(exc) from exc
 
     return guarded
 
@@ -98,10 +95,9 @@ class FallbackLimiter(Limiter):
         # database is away).
         try:
             super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
-        except RateLimitExceeded:
-            _raise_held_database_error()
-            raise
-        _raise_held_database_error()
+        except _StopCheck as stop:
+            # Logged with the driver's error as its cause, as if raised where it happened.
+            raise stop.error from stop.error.__cause__
 
     def _limits_every_request(self) -> bool:
         manager = self.limit_manager
@@ -110,12 +106,5 @@ class FallbackLimiter(Limiter):
 
 
 def _guarded_callbacks(kwargs: dict) -> dict:
-    return {name: _held_database_error(value) if name in _CHECK_CALLBACKS and callable(value)
+    return {name: _stopping_on_database_errors(value) if name in _CHECK_CALLBACKS and callable(value)
             else value for name, value in kwargs.items()}
-
-
-def _raise_held_database_error() -> None:
-    error = request.environ.pop(_HELD_DATABASE_ERROR, None)
-    if error is not None:
-        error.__suppress_context__ = True  # its log shows the driver's error, not _StopCheck
-        raise error

@@ -21,8 +21,7 @@ import pymysql
 import pytest
 import requests
 
-from tests.servers import stop
-from tests.web.test_startup import (
+from tests.servers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     SAAS_API_KEY,
@@ -31,6 +30,7 @@ from tests.web.test_startup import (
     free_port,
     run_flask,
     start_gunicorn,
+    stop,
 )
 
 MYSQL = os.environ.get("DATABASE_URL", "").startswith("mysql")

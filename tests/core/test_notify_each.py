@@ -40,7 +40,9 @@ def test_a_template_that_cannot_be_rendered_queues_nothing(app, db, mailbox, cap
     assert db.session.scalar(select(func.count()).select_from(CorreoPendiente)) == 0
 
 
-def test_no_recipient_no_work(app, mailbox):
-    with app.test_request_context():
+def test_no_recipient_no_work(app, mailbox, caplog):
+    """Not even rendered: the template that does not exist is never looked for."""
+    with app.test_request_context(), caplog.at_level(logging.ERROR, logger="backend.mail"):
         assert mail.notify_each([], "no_existe", ref="prueba 3") == 0
     assert mailbox.messages == []
+    assert not [r for r in caplog.records if "prueba 3" in r.getMessage()]

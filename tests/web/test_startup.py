@@ -16,7 +16,8 @@ bytecode. This tree is otherwise run with PYTHONDONTWRITEBYTECODE=1 while files 
 edited, so every edited module would be compiled again at every start (0.05-0.1 s and a few
 MB, varying with what is being edited): a cost of the checkout, not of the app.
 
-The helpers (`Server`, `start_gunicorn`, `rss_mb`) also serve tests/core/test_faults_*.py."""
+The process helpers (`start_gunicorn`, `measure_start`, `rss_mb`...) are in tests/servers.py,
+shared with tests/core/test_faults_db_restart.py and bench/startup.py."""
 from __future__ import annotations
 
 import ast
@@ -26,129 +27,36 @@ import secrets
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.servers import APP_SETTINGS, free_port, stop
+from tests.servers import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ROOT,
+    SAAS_API_KEY,
+    app_env,
+    children,
+    measure_start,
+    measured_env,
+    rss_mb,
+    run_flask,
+    start_gunicorn,
+    stop,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 HEALTH_WALL_BOUND = 6.0  # seconds from the exec to the first 200 on /health: see the notes
 STARTS = 2  # the last one also serves the memory check
 RSS_LIMIT_MB = 120
 CELERY_CONCURRENCY = 2  # prefork children, as `celery worker` runs on a 2-CPU host
-ADMIN_EMAIL, ADMIN_PASSWORD = "startup-admin@example.com", "Startup#Admin-2024"
-SAAS_API_KEY = "startup-global-" + secrets.token_hex(8)
 
 
 @pytest.fixture(autouse=True)
 def _clean_tables():
     """Overrides tests/conftest.py's: these tests drive processes of their own."""
     yield
-
-
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of `pid` (VmRSS) in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError(f"no VmRSS for {pid}")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time spent by `pid` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def runqueue_seconds(pid: int) -> float | None:
-    """Time the threads of `pid` spent ready to run but waiting for a CPU (schedstat's second
-    field); None when the kernel does not keep it."""
-    total = 0
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            total += int((task / "schedstat").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-    return total / 1e9
-
-
-def children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
-
-
-def app_env(tmp: Path, database_url: str, **extra: str) -> dict:
-    """The environment of an app process: development settings (instance secrets given), its
-    own logs, uploads and keys under `tmp`; nothing inherited from the developer's shell."""
-    env = {k: v for k, v in os.environ.items() if k not in APP_SETTINGS}
-    env.update({
-        "APP_ENV": "development", "DATABASE_URL": database_url,
-        "SECRET_KEY": secrets.token_hex(32), "JWT_SECRET_KEY": secrets.token_hex(32),
-        "SAAS_API_KEY": SAAS_API_KEY, "ADMIN_EMAIL": ADMIN_EMAIL, "ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "LOG_DIR": str(tmp / "logs"), "UPLOAD_FOLDER": str(tmp / "uploads"),
-        "LICENSE_SIGNING_KEY_PATH": str(tmp / "license.pem"),
-        "LOCATION_DB_PATH": str(tmp / "location.sqlite3"), "MAIL_OUTBOX_DIR": str(tmp / "outbox"),
-        "FLASK_APP": "wsgi",
-    })
-    env.update(extra)
-    return env
-
-
-def run_flask(env: dict, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, f"flask {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen
-    base_url: str
-    started: float  # time.monotonic() just before the exec
-    first_health: float | None = None  # seconds from `started` to the first 200
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-    def stop(self) -> None:
-        stop(self.process, timeout=15)
-
-
-def start_gunicorn(env: dict, log: Path, workers: int = 1, threads: int = 1,
-                   timeout: float = 30.0, app: str = "wsgi:app") -> Server:
-    """gunicorn serving `app` on a free port, polled on /health every 10 ms until the first 200."""
-    port = free_port()
-    args = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
-            "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5", app]
-    with open(log, "wb") as out:
-        started = time.monotonic()
-        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(process, f"http://127.0.0.1:{port}", started)
-    while time.monotonic() - started < timeout:
-        if process.poll() is not None:
-            raise AssertionError(f"gunicorn exited {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(server.url("/health"), timeout=1).status_code == 200:
-                server.first_health = time.monotonic() - started
-                return server
-        except requests.RequestException:
-            pass
-        time.sleep(0.01)
-    server.stop()
-    raise AssertionError(f"no /health within {timeout}s:\n{log.read_text()[-3000:]}")
-
-
-def measured_env(env: dict, tmp: Path) -> dict:
-    """`env` with a bytecode cache of its own under `tmp` (see the module's notes)."""
-    env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
-    return env
 
 
 @pytest.fixture(scope="module")
@@ -160,22 +68,6 @@ def seeded(tmp_path_factory):
     run_flask(env, "db", "upgrade", "heads")  # "heads": also while a branch awaits its merge
     run_flask(env, "seed")
     return tmp, env
-
-
-@dataclass
-class Start:
-    wall: float  # exec to the first 200
-    cpu: float  # CPU of master + worker until then
-    quiet_wall: float  # wall less the time master and worker waited for a CPU
-
-
-def measure_start(server: Server) -> Start:
-    [worker] = children(server.process.pid)
-    pids = (server.process.pid, worker)
-    cpu = sum(cpu_seconds(pid) for pid in pids)
-    waits = [runqueue_seconds(pid) for pid in pids]
-    waited = sum(waits) if None not in waits else 0.0
-    return Start(server.first_health, cpu, server.first_health - waited)
 
 
 def test_gunicorn_answers_health_and_a_worker_stays_under_120_mb(seeded):

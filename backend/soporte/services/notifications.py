@@ -46,9 +46,8 @@ def _context(ticket: SoporteTicket) -> dict:
 
 
 def _send(recipients: list[str], template: str, ticket: SoporteTicket, **context) -> None:
-    # The same mail for every recipient: rendered once.
-    notify_each(recipients, template, ref=f"ticket {ticket.id}", logger=log,
-                **{**_context(ticket), **context})
+    context = {**_context(ticket), **context}  # the same mail for every recipient: rendered once
+    notify_each(recipients, template, ref=f"ticket {ticket.id}", logger=log, **context)
 
 
 def ticket_abierto(ticket: SoporteTicket) -> None:
